@@ -1,0 +1,213 @@
+//! `ember sql`: scripts from -e, -f or stdin run statement by statement; results to stdout or
+//! to an --output file.
+
+use std::io::{IsTerminal, Read};
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Args, ValueEnum};
+use ember_sql::{
+    EmberSession, FileFormat, Outcome, PendingOutput, PrintFormat, ResultPrinter, SqlError,
+    StatementKind, TableSpec,
+};
+
+use crate::progress::QueryProgress;
+use crate::{ConfArgs, logging, runtime, shell};
+
+#[derive(Args)]
+pub struct SqlArgs {
+    #[command(flatten)]
+    conf: ConfArgs,
+    /// SQL to run; several statements separated by `;`.
+    #[arg(short = 'e', long = "execute", conflicts_with = "files")]
+    execute: Option<String>,
+    /// SQL files to run in order; repeatable.
+    #[arg(short = 'f', long = "file")]
+    files: Vec<PathBuf>,
+    /// Register a table: NAME=PATH, or NAME=PATH:FORMAT with FORMAT parquet, csv or json.
+    #[arg(long = "table", value_name = "NAME=PATH[:FORMAT]")]
+    tables: Vec<String>,
+    /// How results are printed on standard output.
+    #[arg(long, value_enum, default_value_t = Format::Table)]
+    format: Format,
+    /// Write the result of the last query to this file instead of printing it.
+    #[arg(long)]
+    output: Option<PathBuf>,
+    /// Format of --output (default: from its extension, else parquet).
+    #[arg(long, value_enum, requires = "output")]
+    output_format: Option<OutputFormat>,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum Format {
+    Table,
+    Csv,
+    Json,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum OutputFormat {
+    Parquet,
+    Csv,
+    Json,
+}
+
+/// Where results go, shared by batch scripts and the interactive shell.
+pub struct Sink {
+    pub format: PrintFormat,
+    pub progress: bool,
+}
+
+pub fn run(args: SqlArgs) -> ExitCode {
+    match run_inner(args) {
+        Ok(code) => code,
+        Err(message) => {
+            eprintln!("error: {message}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn run_inner(args: SqlArgs) -> Result<ExitCode, String> {
+    let conf = args.conf.build()?;
+    logging::init(&conf);
+    let runtime = runtime(conf.master().threads())?;
+    let format = match args.format {
+        Format::Table => PrintFormat::Table,
+        Format::Csv => PrintFormat::Csv,
+        Format::Json => PrintFormat::Json,
+    };
+    let output = args.output.map(|path| {
+        let format = match args.output_format {
+            Some(OutputFormat::Parquet) => FileFormat::Parquet,
+            Some(OutputFormat::Csv) => FileFormat::Csv,
+            Some(OutputFormat::Json) => FileFormat::Json,
+            None => FileFormat::from_path(&path).unwrap_or(FileFormat::Parquet),
+        };
+        (path, format)
+    });
+    let progress_wanted = conf.get_bool("ember.sql.progress").unwrap_or(true)
+        && std::io::stderr().is_terminal()
+        // Streamed CSV/JSON on the same terminal would interleave with the spinner.
+        && (format == PrintFormat::Table || output.is_some() || !std::io::stdout().is_terminal());
+    let sink = Sink { format, progress: progress_wanted };
+
+    let mut session = EmberSession::new(conf).map_err(|e| e.to_string())?;
+    for table in &args.tables {
+        let spec = TableSpec::parse(table).map_err(|e| e.to_string())?;
+        runtime
+            .block_on(session.register_table(&spec))
+            .map_err(|e| format!("table `{}`: {e}", spec.name))?;
+    }
+
+    let mut scripts = Vec::new();
+    if let Some(sql) = args.execute {
+        scripts.push((None, sql));
+    }
+    for file in &args.files {
+        let text = std::fs::read_to_string(file)
+            .map_err(|e| format!("cannot read {}: {e}", file.display()))?;
+        scripts.push((Some(file.display().to_string()), text));
+    }
+    if scripts.is_empty() {
+        if std::io::stdin().is_terminal() {
+            if output.is_some() {
+                return Err("--output needs -e, -f or SQL on standard input".into());
+            }
+            return Ok(shell::run(&runtime, &mut session, &sink));
+        }
+        let mut text = String::new();
+        std::io::stdin()
+            .read_to_string(&mut text)
+            .map_err(|e| format!("cannot read standard input: {e}"))?;
+        scripts.push((None, text));
+    }
+    run_scripts(&runtime, &mut session, &sink, scripts, output)
+}
+
+/// Parses every script first, so a syntax error anywhere runs nothing, then runs the
+/// statements in order; --output receives the last statement that returns rows.
+fn run_scripts(
+    runtime: &tokio::runtime::Runtime,
+    session: &mut EmberSession,
+    sink: &Sink,
+    scripts: Vec<(Option<String>, String)>,
+    output: Option<(PathBuf, FileFormat)>,
+) -> Result<ExitCode, String> {
+    let mut statements = Vec::new();
+    for (name, text) in &scripts {
+        let script = session.parse(text).map_err(|e| match name {
+            Some(name) => format!("{name}: {e}"),
+            None => e.to_string(),
+        })?;
+        statements.extend(script.statements);
+    }
+    let output_index = match &output {
+        Some(_) => Some(
+            statements
+                .iter()
+                .rposition(|s| StatementKind::of(s) == StatementKind::Rows)
+                .ok_or("--output needs a query that returns rows")?,
+        ),
+        None => None,
+    };
+    let mut output = output;
+    for (index, statement) in statements.into_iter().enumerate() {
+        let target = if Some(index) == output_index { output.take() } else { None };
+        match run_statement(runtime, session, sink, statement, target) {
+            Ok(()) => {}
+            Err(StatementError::Cancelled) => {
+                eprintln!("query cancelled");
+                return Ok(ExitCode::from(130));
+            }
+            Err(StatementError::Failed(e)) => return Err(e.to_string()),
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+pub enum StatementError {
+    Cancelled,
+    Failed(SqlError),
+}
+
+/// Runs one statement until it completes or Ctrl-C cancels it (dropping the query's stream
+/// stops its work).
+pub fn run_statement(
+    runtime: &tokio::runtime::Runtime,
+    session: &mut EmberSession,
+    sink: &Sink,
+    statement: datafusion::sql::parser::Statement,
+    output: Option<(PathBuf, FileFormat)>,
+) -> Result<(), StatementError> {
+    runtime.block_on(async {
+        let work = async {
+            // Created before the query starts, so an unwritable path costs no work.
+            let pending = match output {
+                Some((path, format)) => Some(PendingOutput::create(&path, format)?),
+                None => None,
+            };
+            let progress = QueryProgress::start(sink.progress);
+            match session.execute(statement).await? {
+                Outcome::Rows(stream) => {
+                    let stream = progress.track(stream);
+                    match pending {
+                        Some(pending) => {
+                            pending.write(stream).await?;
+                        }
+                        None => {
+                            let mut printer = ResultPrinter::new(std::io::stdout().lock(), sink.format);
+                            printer.print(stream).await?;
+                        }
+                    }
+                }
+                Outcome::Done => {}
+            }
+            Ok::<(), SqlError>(())
+        };
+        tokio::select! {
+            result = work => result.map_err(StatementError::Failed),
+            _ = tokio::signal::ctrl_c() => Err(StatementError::Cancelled),
+        }
+    })
+}

@@ -1,0 +1,72 @@
+//! Helpers for tests that run the real `ember` binary.
+
+#![allow(dead_code)]
+
+use std::fs::File;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+pub fn ember() -> Command {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_ember"));
+    // Tests must not depend on the developer's environment.
+    for (var, _) in std::env::vars() {
+        if var.starts_with("EMBER_CONF_") || var == "RUST_LOG" {
+            command.env_remove(var);
+        }
+    }
+    command
+}
+
+pub fn repo_root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
+}
+
+/// Runs `ember` with `args` and returns its output.
+pub fn run(args: &[&str]) -> Output {
+    ember().args(args).output().expect("ember runs")
+}
+
+pub fn stdout(output: &Output) -> String {
+    String::from_utf8_lossy(&output.stdout).into_owned()
+}
+
+pub fn stderr(output: &Output) -> String {
+    String::from_utf8_lossy(&output.stderr).into_owned()
+}
+
+/// Asserts a clean failure: exit code 1, a message containing every `needle`, no panic.
+pub fn assert_fails_with(output: &Output, needles: &[&str]) {
+    let err = stderr(output);
+    assert_eq!(output.status.code(), Some(1), "expected exit 1; stderr:\n{err}");
+    assert!(!err.contains("panicked"), "panic:\n{err}");
+    assert!(err.starts_with("error: "), "message should start with `error: `:\n{err}");
+    for needle in needles {
+        assert!(err.contains(needle), "stderr lacks `{needle}`:\n{err}");
+    }
+}
+
+/// TPC-H data at `scale`, generated once per target directory by `ember datagen` and shared
+/// by every test process (a file lock keeps concurrent test processes from racing).
+pub fn tpch_data(scale: &str) -> PathBuf {
+    let root = Path::new(env!("CARGO_TARGET_TMPDIR"));
+    std::fs::create_dir_all(root).unwrap();
+    let dir = root.join(format!("tpch-sf{scale}"));
+    let lock = File::create(root.join(format!("tpch-sf{scale}.lock"))).unwrap();
+    lock.lock().unwrap();
+    if !ember_tpch::is_complete(&dir) {
+        if dir.exists() {
+            std::fs::remove_dir_all(&dir).unwrap();
+        }
+        let output = run(&["datagen", "tpch", "--scale", scale, "--out", dir.to_str().unwrap()]);
+        assert!(output.status.success(), "datagen failed: {}", stderr(&output));
+    }
+    dir
+}
+
+/// `--table` arguments for every TPC-H table in `dir`.
+pub fn tpch_table_args(dir: &Path) -> Vec<String> {
+    ember_tpch::TABLES
+        .iter()
+        .flat_map(|(table, _)| ["--table".to_string(), format!("{table}={}", dir.join(table).display())])
+        .collect()
+}

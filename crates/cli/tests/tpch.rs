@@ -1,0 +1,36 @@
+//! All 22 TPC-H queries at scale 0.1 through `ember sql`, compared with answers computed by
+//! DuckDB (scripts/tpch_reference_answers.py) and checked in under testdata/.
+
+mod common;
+
+use common::{repo_root, run, stderr, stdout, tpch_data, tpch_table_args};
+
+fn check(query: usize) {
+    let data = tpch_data("0.1");
+    let file = repo_root().join(format!("examples/tpch/q{query:02}.sql"));
+    let mut args = vec!["sql", "--master", "local[2]", "--format", "csv", "-f", file.to_str().unwrap()]
+        .into_iter()
+        .map(String::from)
+        .collect::<Vec<_>>();
+    args.extend(tpch_table_args(&data));
+    let output = run(&args.iter().map(String::as_str).collect::<Vec<_>>());
+    assert!(output.status.success(), "Q{query} failed:\n{}", stderr(&output));
+    let expected = std::fs::read_to_string(repo_root().join(format!("testdata/tpch/sf0.1/q{query:02}.csv")))
+        .expect("reference answer exists");
+    let sql = std::fs::read_to_string(&file).unwrap();
+    if let Err(difference) = ember_tpch::compare_results(&expected, &stdout(&output), ember_tpch::query_is_ordered(&sql)) {
+        panic!("Q{query} differs from the reference: {difference}");
+    }
+}
+
+macro_rules! tpch_tests {
+    ($($name:ident => $n:expr),* $(,)?) => {
+        $(#[test] fn $name() { check($n); })*
+    };
+}
+
+tpch_tests!(
+    q01 => 1, q02 => 2, q03 => 3, q04 => 4, q05 => 5, q06 => 6, q07 => 7, q08 => 8,
+    q09 => 9, q10 => 10, q11 => 11, q12 => 12, q13 => 13, q14 => 14, q15 => 15, q16 => 16,
+    q17 => 17, q18 => 18, q19 => 19, q20 => 20, q21 => 21, q22 => 22,
+);

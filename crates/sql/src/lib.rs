@@ -1,0 +1,17 @@
+//! Ember's embedded SQL engine: a DataFusion session configured from Ember's settings, table
+//! registration from paths and URLs, statement-by-statement execution of SQL scripts with
+//! Ember's own handling of `SET` and of missing paths, and writers that stream results to the
+//! terminal or atomically to files. Everything `ember sql` does that is not argument parsing
+//! or terminal interaction lives here, so other front ends (Spark Connect, the benchmark) share
+//! the exact same engine.
+
+mod error;
+mod object_stores;
+mod output;
+mod session;
+mod tables;
+
+pub use error::SqlError;
+pub use output::{FileFormat, PendingOutput, PrintFormat, ResultPrinter, write_stream_to_file};
+pub use session::{EmberSession, Outcome, Script, StatementKind};
+pub use tables::{TableFormat, TableSpec};

@@ -1,0 +1,252 @@
+//! A DataFusion session configured from Ember's settings, running scripts one statement at a
+//! time.
+
+use std::sync::Arc;
+
+use datafusion::arrow::record_batch::RecordBatch;
+use datafusion::execution::SendableRecordBatchStream;
+use datafusion::execution::disk_manager::{DiskManagerBuilder, DiskManagerMode};
+use datafusion::execution::memory_pool::FairSpillPool;
+use datafusion::execution::runtime_env::RuntimeEnvBuilder;
+use datafusion::logical_expr::{DdlStatement, LogicalPlan, SetVariable, Statement as PlanStatement};
+use datafusion::prelude::{
+    CsvReadOptions, JsonReadOptions, ParquetReadOptions, SessionConfig, SessionContext,
+};
+use datafusion::sql::parser::{DFParserBuilder, Statement};
+use datafusion::sql::sqlparser::ast::Statement as AstStatement;
+use datafusion::sql::sqlparser::dialect::dialect_from_str;
+use ember_config::{ConfSource, ENGINE_PASSTHROUGH_PREFIX, EmberConf, lookup};
+use futures::TryStreamExt;
+
+use crate::object_stores::ensure_readable;
+use crate::{SqlError, TableFormat, TableSpec};
+
+/// The parsed statements of a script, in order.
+pub struct Script {
+    pub statements: Vec<Statement>,
+}
+
+/// Whether a statement answers with rows (a query, `EXPLAIN`, `SHOW`) or only acts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum StatementKind {
+    Rows,
+    Command,
+}
+
+impl StatementKind {
+    pub fn of(statement: &Statement) -> StatementKind {
+        match statement {
+            Statement::Explain(_) => StatementKind::Rows,
+            Statement::Statement(ast) => match ast.as_ref() {
+                AstStatement::Query(_)
+                | AstStatement::Explain { .. }
+                | AstStatement::ExplainTable { .. }
+                | AstStatement::ShowTables { .. }
+                | AstStatement::ShowColumns { .. }
+                | AstStatement::ShowVariable { .. }
+                | AstStatement::ShowFunctions { .. } => StatementKind::Rows,
+                _ => StatementKind::Command,
+            },
+            _ => StatementKind::Command,
+        }
+    }
+}
+
+/// What running one statement produced.
+pub enum Outcome {
+    /// Rows, streamed: dropping the stream cancels the query.
+    Rows(SendableRecordBatchStream),
+    /// A command that completed.
+    Done,
+}
+
+/// One user session on the embedded engine.
+pub struct EmberSession {
+    ctx: SessionContext,
+    conf: EmberConf,
+}
+
+impl EmberSession {
+    /// A session whose threads, partitions, memory and spill directory come from `conf`.
+    pub fn new(conf: EmberConf) -> Result<EmberSession, SqlError> {
+        let mut config = SessionConfig::new().with_information_schema(true);
+        for (key, value) in conf.engine_options() {
+            config.options_mut().set(key, value)?;
+        }
+        apply_session_settings(&conf, &mut config)?;
+
+        let mut runtime = RuntimeEnvBuilder::new();
+        if let Some(limit) = conf.get_bytes("ember.sql.memoryLimit") {
+            let limit = usize::try_from(limit).unwrap_or(usize::MAX);
+            runtime = runtime.with_memory_pool(Arc::new(FairSpillPool::new(limit)));
+        }
+        if let Some(dir) = conf.get("spark.local.dir") {
+            std::fs::create_dir_all(dir).map_err(|e| SqlError::Output {
+                path: dir.into(),
+                message: format!("spark.local.dir is not usable: {e}"),
+            })?;
+            runtime = runtime.with_disk_manager_builder(
+                DiskManagerBuilder::default()
+                    .with_mode(DiskManagerMode::Directories(vec![dir.into()])),
+            );
+        }
+        let ctx = SessionContext::new_with_config_rt(config, runtime.build_arc()?);
+        Ok(EmberSession { ctx, conf })
+    }
+
+    pub fn context(&self) -> &SessionContext {
+        &self.ctx
+    }
+
+    pub fn conf(&self) -> &EmberConf {
+        &self.conf
+    }
+
+    /// Registers a table over a file, a directory or an object-store URL.
+    pub async fn register_table(&self, spec: &TableSpec) -> Result<(), SqlError> {
+        ensure_readable(&self.ctx, &spec.location)?;
+        let extension = file_extension(&spec.location);
+        match spec.format {
+            TableFormat::Parquet => {
+                let options = ParquetReadOptions {
+                    file_extension: extension.as_deref().unwrap_or(".parquet"),
+                    ..Default::default()
+                };
+                self.ctx
+                    .register_parquet(&spec.name, &spec.location, options)
+                    .await?
+            }
+            TableFormat::Csv => {
+                let options = CsvReadOptions::new()
+                    .has_header(true)
+                    .file_extension(extension.as_deref().unwrap_or(".csv"));
+                self.ctx
+                    .register_csv(&spec.name, &spec.location, options)
+                    .await?
+            }
+            TableFormat::Json => {
+                let options = JsonReadOptions {
+                    file_extension: extension.as_deref().unwrap_or(".json"),
+                    ..Default::default()
+                };
+                self.ctx
+                    .register_json(&spec.name, &spec.location, options)
+                    .await?
+            }
+        }
+        Ok(())
+    }
+
+    /// Parses a script of `;`-separated statements. Error positions are relative to `sql`.
+    pub fn parse(&self, sql: &str) -> Result<Script, SqlError> {
+        let state = self.ctx.state();
+        let options = &state.config().options().sql_parser;
+        let dialect = dialect_from_str(&options.dialect).ok_or_else(|| {
+            SqlError::Unsupported(format!("unknown SQL dialect {}", options.dialect))
+        })?;
+        let statements = DFParserBuilder::new(sql)
+            .with_dialect(dialect.as_ref())
+            .with_recursion_limit(options.recursion_limit.get())
+            .build()?
+            .parse_statements()?;
+        Ok(Script {
+            statements: statements.into_iter().collect(),
+        })
+    }
+
+    /// Plans and starts one statement. Commands complete before this returns; queries return
+    /// a stream that runs as it is polled.
+    pub async fn execute(&mut self, statement: Statement) -> Result<Outcome, SqlError> {
+        let kind = StatementKind::of(&statement);
+        let plan = self.ctx.state().statement_to_plan(statement).await?;
+        match &plan {
+            LogicalPlan::Statement(PlanStatement::SetVariable(set)) => {
+                self.set_variable(set).await?;
+                return Ok(Outcome::Done);
+            }
+            LogicalPlan::Ddl(DdlStatement::CreateExternalTable(table)) => {
+                for location in &table.locations {
+                    ensure_readable(&self.ctx, location)?;
+                }
+            }
+            _ => {}
+        }
+        let frame = self.ctx.execute_logical_plan(plan).await?;
+        match kind {
+            StatementKind::Rows => Ok(Outcome::Rows(frame.execute_stream().await?)),
+            StatementKind::Command => {
+                frame.collect().await?;
+                Ok(Outcome::Done)
+            }
+        }
+    }
+
+    /// Runs every statement of a script and returns the rows of the last one that has rows.
+    pub async fn run_script(&mut self, sql: &str) -> Result<Vec<RecordBatch>, SqlError> {
+        let mut last = Vec::new();
+        for statement in self.parse(sql)?.statements {
+            if let Outcome::Rows(stream) = self.execute(statement).await? {
+                last = stream.try_collect().await?;
+            }
+        }
+        Ok(last)
+    }
+
+    async fn set_variable(&mut self, set: &SetVariable) -> Result<(), SqlError> {
+        if set.variable.starts_with(ENGINE_PASSTHROUGH_PREFIX) {
+            let state = self.ctx.state_ref();
+            state
+                .write()
+                .config_mut()
+                .options_mut()
+                .set(&set.variable, &set.value)?;
+            return Ok(self.conf.set(&set.variable, &set.value, ConfSource::Sql)?);
+        }
+        // Validate first, so an unknown key or bad value is reported as such.
+        let mut updated = self.conf.clone();
+        updated.set(&set.variable, &set.value, ConfSource::Sql)?;
+        let key = lookup(&set.variable).map(|k| k.name).unwrap_or_default();
+        if lookup(key).is_some_and(|k| !k.session) {
+            return Err(SqlError::Unsupported(format!(
+                "`{key}` is fixed when the application starts and cannot be changed with SET; pass it with --conf"
+            )));
+        }
+        {
+            let state = self.ctx.state_ref();
+            let mut state = state.write();
+            apply_session_settings(&updated, state.config_mut())?;
+        }
+        self.conf = updated;
+        Ok(())
+    }
+}
+
+/// Copies the settings a session may change with `SET` into DataFusion's options.
+fn apply_session_settings(conf: &EmberConf, config: &mut SessionConfig) -> Result<(), SqlError> {
+    let partitions = conf
+        .get_usize("spark.sql.shuffle.partitions")
+        .unwrap_or_else(|| conf.master().threads());
+    let options = config.options_mut();
+    options.set("datafusion.execution.target_partitions", &partitions.to_string())?;
+    if let Some(batch_size) = conf.get("ember.sql.batchSize") {
+        options.set("datafusion.execution.batch_size", batch_size)?;
+    }
+    if let Some(zone) = conf.get("spark.sql.session.timeZone") {
+        options.set("datafusion.execution.time_zone", zone)?;
+    }
+    Ok(())
+}
+
+/// The extension of a single file (so a file named without the usual extension still reads),
+/// or `None` for a directory, where the format's usual extension selects the files.
+fn file_extension(location: &str) -> Option<String> {
+    let path = std::path::Path::new(location);
+    if !path.is_file() {
+        return None;
+    }
+    Some(
+        path.extension()
+            .map(|e| format!(".{}", e.to_string_lossy()))
+            .unwrap_or_default(),
+    )
+}
