@@ -128,7 +128,7 @@ fn master_sets_the_engine_threads() {
 #[test]
 fn syntax_error_names_line_and_column() {
     let output = run(&["sql", "-e", "select 1;\nselect * frm t"]);
-    assert_fails_with(&output, &["syntax error", "Line: 2, Column: 15"]);
+    assert_fails_with(&output, &["syntax error", "Line: 2, Column: 10"]);
     let dir = tempfile::tempdir().unwrap();
     let file = dir.path().join("bad.sql");
     std::fs::write(&file, "selec 1").unwrap();
