@@ -5,7 +5,10 @@ use ember_config::EmberConf;
 use tracing_subscriber::EnvFilter;
 
 pub fn init(conf: &EmberConf) {
-    let level = conf.get("spark.log.level").unwrap_or("WARN").to_ascii_lowercase();
+    let level = conf
+        .get("spark.log.level")
+        .unwrap_or("WARN")
+        .to_ascii_lowercase();
     let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(level));
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)

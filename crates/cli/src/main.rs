@@ -14,7 +14,11 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 use ember_config::{ConfSource, EmberConf, KEYS, render_markdown};
 
 #[derive(Parser)]
-#[command(name = "ember", version, about = "Ember: Spark-compatible SQL on DataFusion, locally and on Kubernetes")]
+#[command(
+    name = "ember",
+    version,
+    about = "Ember: Spark-compatible SQL on DataFusion, locally and on Kubernetes"
+)]
 struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -120,7 +124,10 @@ impl ConfArgs {
         }
         let mut conf = EmberConf::layered(self.properties_file.as_deref(), std::env::vars(), pairs)
             .map_err(|e| e.to_string())?;
-        let flags = [("spark.master", &self.master), ("spark.log.level", &self.log_level)];
+        let flags = [
+            ("spark.master", &self.master),
+            ("spark.log.level", &self.log_level),
+        ];
         for (key, value) in flags {
             if let Some(value) = value {
                 conf.set(key, value, ConfSource::CommandLine)
@@ -136,13 +143,22 @@ fn main() -> ExitCode {
     let result = match cli.command {
         Command::Sql(args) => return sql_command::run(args),
         Command::Conf { conf, markdown } => list_conf(&conf, markdown),
-        Command::Datagen { kind: DatagenKind::Tpch { scale, out, threads } } => {
+        Command::Datagen {
+            kind:
+                DatagenKind::Tpch {
+                    scale,
+                    out,
+                    threads,
+                },
+        } => {
             let threads = threads.unwrap_or_else(|| ember_config::Master::LocalAllCores.threads());
             ember_tpch::generate(scale, &out, threads, std::io::stderr().is_terminal())
                 .map(|()| eprintln!("wrote TPC-H scale {scale} to {}", out.display()))
                 .map_err(|e| e.to_string())
         }
-        Command::Bench { kind: BenchKind::Tpch(args) } => bench(args),
+        Command::Bench {
+            kind: BenchKind::Tpch(args),
+        } => bench(args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -179,7 +195,11 @@ fn bench(args: BenchArgs) -> Result<(), String> {
         if let Some(parent) = data.parent() {
             std::fs::create_dir_all(parent).map_err(|e| format!("{}: {e}", parent.display()))?;
         }
-        eprintln!("generating TPC-H scale {} in {}", args.scale, data.display());
+        eprintln!(
+            "generating TPC-H scale {} in {}",
+            args.scale,
+            data.display()
+        );
         let threads = ember_config::Master::LocalAllCores.threads();
         ember_tpch::generate(args.scale, &data, threads, std::io::stderr().is_terminal())
             .map_err(|e| e.to_string())?;
@@ -202,7 +222,11 @@ fn bench(args: BenchArgs) -> Result<(), String> {
     let runtime = runtime(threads)?;
     let timings = runtime
         .block_on(ember_tpch::bench::run(&options, |t| {
-            eprintln!("Q{:02} done in {:.1} ms", t.query, t.ember.as_secs_f64() * 1000.0)
+            eprintln!(
+                "Q{:02} done in {:.1} ms",
+                t.query,
+                t.ember.as_secs_f64() * 1000.0
+            )
         }))
         .map_err(|e| e.to_string())?;
     print!("{}", ember_tpch::bench::render(&timings));

@@ -20,17 +20,27 @@ pub fn run(runtime: &tokio::runtime::Runtime, session: &mut EmberSession, sink: 
             return ExitCode::FAILURE;
         }
     };
-    let history = std::env::var_os("HOME").map(|home| std::path::PathBuf::from(home).join(".ember_history"));
+    let history =
+        std::env::var_os("HOME").map(|home| std::path::PathBuf::from(home).join(".ember_history"));
     if let Some(path) = &history {
         let _ = editor.load_history(path);
     }
-    eprintln!("Ember {} — end statements with `;`, quit with Ctrl-D or `quit;`", env!("CARGO_PKG_VERSION"));
+    eprintln!(
+        "Ember {} — end statements with `;`, quit with Ctrl-D or `quit;`",
+        env!("CARGO_PKG_VERSION")
+    );
     let mut buffer = String::new();
     loop {
-        let prompt = if buffer.is_empty() { PROMPT } else { CONTINUATION };
+        let prompt = if buffer.is_empty() {
+            PROMPT
+        } else {
+            CONTINUATION
+        };
         match editor.readline(prompt) {
             Ok(line) => {
-                if buffer.is_empty() && matches!(line.trim(), "quit" | "exit" | "quit;" | "exit;" | "\\q") {
+                if buffer.is_empty()
+                    && matches!(line.trim(), "quit" | "exit" | "quit;" | "exit;" | "\\q")
+                {
                     break;
                 }
                 buffer.push_str(&line);
@@ -57,7 +67,12 @@ pub fn run(runtime: &tokio::runtime::Runtime, session: &mut EmberSession, sink: 
     ExitCode::SUCCESS
 }
 
-fn run_text(runtime: &tokio::runtime::Runtime, session: &mut EmberSession, sink: &Sink, text: &str) {
+fn run_text(
+    runtime: &tokio::runtime::Runtime,
+    session: &mut EmberSession,
+    sink: &Sink,
+    text: &str,
+) {
     let script = match session.parse(text) {
         Ok(script) => script,
         Err(e) => {

@@ -90,7 +90,10 @@ fn run_inner(args: SqlArgs) -> Result<ExitCode, String> {
         && std::io::stderr().is_terminal()
         // Streamed CSV/JSON on the same terminal would interleave with the spinner.
         && (format == PrintFormat::Table || output.is_some() || !std::io::stdout().is_terminal());
-    let sink = Sink { format, progress: progress_wanted };
+    let sink = Sink {
+        format,
+        progress: progress_wanted,
+    };
 
     let mut session = EmberSession::new(conf).map_err(|e| e.to_string())?;
     for table in &args.tables {
@@ -153,7 +156,11 @@ fn run_scripts(
     };
     let mut output = output;
     for (index, statement) in statements.into_iter().enumerate() {
-        let target = if Some(index) == output_index { output.take() } else { None };
+        let target = if Some(index) == output_index {
+            output.take()
+        } else {
+            None
+        };
         match run_statement(runtime, session, sink, statement, target) {
             Ok(()) => {}
             Err(StatementError::Cancelled) => {
@@ -196,7 +203,8 @@ pub fn run_statement(
                             pending.write(stream).await?;
                         }
                         None => {
-                            let mut printer = ResultPrinter::new(std::io::stdout().lock(), sink.format);
+                            let mut printer =
+                                ResultPrinter::new(std::io::stdout().lock(), sink.format);
                             printer.print(stream).await?;
                         }
                     }

@@ -26,7 +26,13 @@ fn execute_prints_an_aligned_table() {
 
 #[test]
 fn several_statements_and_csv_and_json_formats() {
-    let output = run(&["sql", "--format", "csv", "-e", "select 1 as a; select 'b' as b, 2 as c"]);
+    let output = run(&[
+        "sql",
+        "--format",
+        "csv",
+        "-e",
+        "select 1 as a; select 'b' as b, 2 as c",
+    ]);
     assert!(output.status.success(), "{}", stderr(&output));
     assert_eq!(stdout(&output), "a\n1\nb,c\nb,2\n");
     let output = run(&["sql", "--format", "json", "-e", "select 1 as a, 'x' as s"]);
@@ -63,17 +69,34 @@ fn table_shortcut_and_external_tables_over_csv_json_and_parquet() {
     // CSV in, Parquet and JSON out.
     for (path, format) in [(&parquet, "parquet"), (&json, "json")] {
         let output = run(&[
-            "sql", "--table", &table, "-e", "select * from people",
-            "--output", path.to_str().unwrap(), "--output-format", format,
+            "sql",
+            "--table",
+            &table,
+            "-e",
+            "select * from people",
+            "--output",
+            path.to_str().unwrap(),
+            "--output-format",
+            format,
         ]);
         assert!(output.status.success(), "{}", stderr(&output));
     }
     // Read each back, by shortcut and by CREATE EXTERNAL TABLE.
     let from_parquet = run(&[
-        "sql", "--format", "csv", "--table", &format!("p={}", parquet.display()),
-        "-e", "select name from p where age > 50 order by name",
+        "sql",
+        "--format",
+        "csv",
+        "--table",
+        &format!("p={}", parquet.display()),
+        "-e",
+        "select name from p where age > 50 order by name",
     ]);
-    assert_eq!(stdout(&from_parquet), "name\ngrace\nlinus\n", "{}", stderr(&from_parquet));
+    assert_eq!(
+        stdout(&from_parquet),
+        "name\ngrace\nlinus\n",
+        "{}",
+        stderr(&from_parquet)
+    );
     let ddl = format!(
         "create external table j stored as json location '{}'; select sum(age) as total from j",
         json.display()
@@ -85,7 +108,15 @@ fn table_shortcut_and_external_tables_over_csv_json_and_parquet() {
     std::fs::create_dir(&folder).unwrap();
     std::fs::copy(&parquet, folder.join("a.parquet")).unwrap();
     std::fs::copy(&parquet, folder.join("b.parquet")).unwrap();
-    let output = run(&["sql", "--format", "csv", "--table", &format!("d={}", folder.display()), "-e", "select count(*) as n from d"]);
+    let output = run(&[
+        "sql",
+        "--format",
+        "csv",
+        "--table",
+        &format!("d={}", folder.display()),
+        "-e",
+        "select count(*) as n from d",
+    ]);
     assert_eq!(stdout(&output), "n\n6\n", "{}", stderr(&output));
 }
 
@@ -96,19 +127,36 @@ fn files_run_in_order() {
     let second = dir.path().join("2.sql");
     std::fs::write(&first, "create view v as select 7 as seven;").unwrap();
     std::fs::write(&second, "select seven * 6 as n from v;").unwrap();
-    let output = run(&["sql", "--format", "csv", "-f", first.to_str().unwrap(), "-f", second.to_str().unwrap()]);
+    let output = run(&[
+        "sql",
+        "--format",
+        "csv",
+        "-f",
+        first.to_str().unwrap(),
+        "-f",
+        second.to_str().unwrap(),
+    ]);
     assert_eq!(stdout(&output), "n\n42\n", "{}", stderr(&output));
 }
 
 #[test]
 fn set_changes_session_settings_and_refuses_the_rest() {
     let output = run(&[
-        "sql", "--format", "csv", "-e",
+        "sql",
+        "--format",
+        "csv",
+        "-e",
         "set spark.sql.shuffle.partitions = 3; select value from information_schema.df_settings where name = 'datafusion.execution.target_partitions'",
     ]);
     assert_eq!(stdout(&output), "value\n3\n", "{}", stderr(&output));
-    assert_fails_with(&run(&["sql", "-e", "set spark.master = 'local[1]'"]), &["spark.master", "--conf"]);
-    assert_fails_with(&run(&["sql", "-e", "set spark.nope = 1"]), &["unknown setting `spark.nope`"]);
+    assert_fails_with(
+        &run(&["sql", "-e", "set spark.master = 'local[1]'"]),
+        &["spark.master", "--conf"],
+    );
+    assert_fails_with(
+        &run(&["sql", "-e", "set spark.nope = 1"]),
+        &["unknown setting `spark.nope`"],
+    );
     assert_fails_with(
         &run(&["sql", "-e", "set spark.sql.shuffle.partitions = lots"]),
         &["spark.sql.shuffle.partitions", "expected an integer"],
@@ -118,11 +166,19 @@ fn set_changes_session_settings_and_refuses_the_rest() {
 #[test]
 fn master_sets_the_engine_threads() {
     let output = run(&[
-        "sql", "--master", "local[3]", "--format", "csv", "-e",
+        "sql",
+        "--master",
+        "local[3]",
+        "--format",
+        "csv",
+        "-e",
         "select value from information_schema.df_settings where name = 'datafusion.execution.target_partitions'",
     ]);
     assert_eq!(stdout(&output), "value\n3\n", "{}", stderr(&output));
-    assert_fails_with(&run(&["sql", "--master", "yarn", "-e", "select 1"]), &["spark.master", "yarn"]);
+    assert_fails_with(
+        &run(&["sql", "--master", "yarn", "-e", "select 1"]),
+        &["spark.master", "yarn"],
+    );
 }
 
 #[test]
@@ -132,12 +188,18 @@ fn syntax_error_names_line_and_column() {
     let dir = tempfile::tempdir().unwrap();
     let file = dir.path().join("bad.sql");
     std::fs::write(&file, "selec 1").unwrap();
-    assert_fails_with(&run(&["sql", "-f", file.to_str().unwrap()]), &["bad.sql", "syntax error"]);
+    assert_fails_with(
+        &run(&["sql", "-f", file.to_str().unwrap()]),
+        &["bad.sql", "syntax error"],
+    );
 }
 
 #[test]
 fn unknown_table_and_column_are_named() {
-    assert_fails_with(&run(&["sql", "-e", "select * from no_such_table"]), &["no_such_table", "not found"]);
+    assert_fails_with(
+        &run(&["sql", "-e", "select * from no_such_table"]),
+        &["no_such_table", "not found"],
+    );
     let dir = tempfile::tempdir().unwrap();
     let table = format!("people={}", sample_csv(dir.path()).display());
     assert_fails_with(
@@ -148,33 +210,76 @@ fn unknown_table_and_column_are_named() {
 
 #[test]
 fn missing_paths_are_named() {
-    assert_fails_with(&run(&["sql", "--table", "t=/no/such/file.parquet", "-e", "select 1"]), &["path not found: /no/such/file.parquet"]);
     assert_fails_with(
-        &run(&["sql", "-e", "create external table t stored as parquet location '/no/such/dir/'"]),
+        &run(&[
+            "sql",
+            "--table",
+            "t=/no/such/file.parquet",
+            "-e",
+            "select 1",
+        ]),
+        &["path not found: /no/such/file.parquet"],
+    );
+    assert_fails_with(
+        &run(&[
+            "sql",
+            "-e",
+            "create external table t stored as parquet location '/no/such/dir/'",
+        ]),
         &["path not found: /no/such/dir/"],
     );
-    assert_fails_with(&run(&["sql", "-f", "/no/such/script.sql"]), &["cannot read /no/such/script.sql"]);
+    assert_fails_with(
+        &run(&["sql", "-f", "/no/such/script.sql"]),
+        &["cannot read /no/such/script.sql"],
+    );
 }
 
 #[test]
 fn bad_configuration_names_the_key_and_type() {
     assert_fails_with(
-        &run(&["sql", "--conf", "spark.sql.shuffle.partitions=abc", "-e", "select 1"]),
+        &run(&[
+            "sql",
+            "--conf",
+            "spark.sql.shuffle.partitions=abc",
+            "-e",
+            "select 1",
+        ]),
         &["spark.sql.shuffle.partitions", "expected an integer"],
     );
     assert_fails_with(
-        &run(&["sql", "--conf", "spark.sql.shufle.partitions=4", "-e", "select 1"]),
-        &["unknown setting `spark.sql.shufle.partitions`", "did you mean `spark.sql.shuffle.partitions`"],
+        &run(&[
+            "sql",
+            "--conf",
+            "spark.sql.shufle.partitions=4",
+            "-e",
+            "select 1",
+        ]),
+        &[
+            "unknown setting `spark.sql.shufle.partitions`",
+            "did you mean `spark.sql.shuffle.partitions`",
+        ],
     );
-    assert_fails_with(&run(&["sql", "--conf", "novalue", "-e", "select 1"]), &["KEY=VALUE"]);
+    assert_fails_with(
+        &run(&["sql", "--conf", "novalue", "-e", "select 1"]),
+        &["KEY=VALUE"],
+    );
     let env_bad = ember()
         .env("EMBER_CONF_ember_sql_batchSize", "0")
         .args(["sql", "-e", "select 1"])
         .output()
         .unwrap();
-    assert_fails_with(&env_bad, &["ember.sql.batchSize", "EMBER_CONF_ember_sql_batchSize"]);
     assert_fails_with(
-        &run(&["sql", "--conf", "datafusion.execution.no_such_option=1", "-e", "select 1"]),
+        &env_bad,
+        &["ember.sql.batchSize", "EMBER_CONF_ember_sql_batchSize"],
+    );
+    assert_fails_with(
+        &run(&[
+            "sql",
+            "--conf",
+            "datafusion.execution.no_such_option=1",
+            "-e",
+            "select 1",
+        ]),
         &["no_such_option"],
     );
 }
@@ -182,12 +287,24 @@ fn bad_configuration_names_the_key_and_type() {
 #[test]
 fn unwritable_output_fails_before_running() {
     assert_fails_with(
-        &run(&["sql", "-e", "select 1", "--output", "/no/such/dir/out.parquet"]),
+        &run(&[
+            "sql",
+            "-e",
+            "select 1",
+            "--output",
+            "/no/such/dir/out.parquet",
+        ]),
         &["cannot write /no/such/dir/out.parquet", "does not exist"],
     );
     let dir = tempfile::tempdir().unwrap();
     assert_fails_with(
-        &run(&["sql", "-e", "select 1", "--output", dir.path().to_str().unwrap()]),
+        &run(&[
+            "sql",
+            "-e",
+            "select 1",
+            "--output",
+            dir.path().to_str().unwrap(),
+        ]),
         &["is a directory"],
     );
 }
@@ -198,12 +315,19 @@ fn failed_query_leaves_no_partial_output() {
     let target = dir.path().join("out.csv");
     // Rows are produced before the cast of the last one fails.
     let output = run(&[
-        "sql", "--conf", "ember.sql.batchSize=1", "-e",
+        "sql",
+        "--conf",
+        "ember.sql.batchSize=1",
+        "-e",
         "select cast(v as int) from (values ('1'), ('2'), ('three')) t(v)",
-        "--output", target.to_str().unwrap(),
+        "--output",
+        target.to_str().unwrap(),
     ]);
     assert_fails_with(&output, &["three"]);
-    let left: Vec<_> = std::fs::read_dir(dir.path()).unwrap().map(|e| e.unwrap().file_name()).collect();
+    let left: Vec<_> = std::fs::read_dir(dir.path())
+        .unwrap()
+        .map(|e| e.unwrap().file_name())
+        .collect();
     assert!(left.is_empty(), "left behind: {left:?}");
 }
 
@@ -212,10 +336,22 @@ fn output_replaces_an_existing_file_only_on_success() {
     let dir = tempfile::tempdir().unwrap();
     let target = dir.path().join("out.csv");
     std::fs::write(&target, "old\n").unwrap();
-    let failed = run(&["sql", "-e", "select * from missing", "--output", target.to_str().unwrap()]);
+    let failed = run(&[
+        "sql",
+        "-e",
+        "select * from missing",
+        "--output",
+        target.to_str().unwrap(),
+    ]);
     assert_eq!(failed.status.code(), Some(1));
     assert_eq!(std::fs::read_to_string(&target).unwrap(), "old\n");
-    let ok = run(&["sql", "-e", "select 5 as five", "--output", target.to_str().unwrap()]);
+    let ok = run(&[
+        "sql",
+        "-e",
+        "select 5 as five",
+        "--output",
+        target.to_str().unwrap(),
+    ]);
     assert!(ok.status.success(), "{}", stderr(&ok));
     assert_eq!(std::fs::read_to_string(&target).unwrap(), "five\n5\n");
 }
@@ -223,17 +359,30 @@ fn output_replaces_an_existing_file_only_on_success() {
 #[test]
 fn ctrl_c_cancels_a_running_query() {
     let child = ember()
-        .args(["sql", "--master", "local[1]", "-e", "select sum(value) from generate_series(1, 100000000000)"])
+        .args([
+            "sql",
+            "--master",
+            "local[1]",
+            "-e",
+            "select sum(value) from generate_series(1, 100000000000)",
+        ])
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()
         .unwrap();
     std::thread::sleep(Duration::from_millis(1500));
     let started = Instant::now();
-    let status = std::process::Command::new("kill").args(["-INT", &child.id().to_string()]).status().unwrap();
+    let status = std::process::Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .unwrap();
     assert!(status.success());
     let output = child.wait_with_output().unwrap();
-    assert!(started.elapsed() < Duration::from_secs(10), "cancellation took {:?}", started.elapsed());
+    assert!(
+        started.elapsed() < Duration::from_secs(10),
+        "cancellation took {:?}",
+        started.elapsed()
+    );
     assert_eq!(output.status.code(), Some(130), "{}", stderr(&output));
     assert!(stderr(&output).contains("query cancelled"));
 }
@@ -249,8 +398,16 @@ fn conf_lists_every_key_with_its_source() {
     for key in ember_config_keys() {
         assert!(text.contains(&key), "`ember conf` lacks {key}");
     }
-    assert!(text.contains("spark.app.name = from-env    (environment variable EMBER_CONF_spark_app_name)"), "{text}");
-    assert!(text.contains("spark.sql.shuffle.partitions = 9    (--conf)"), "{text}");
+    assert!(
+        text.contains(
+            "spark.app.name = from-env    (environment variable EMBER_CONF_spark_app_name)"
+        ),
+        "{text}"
+    );
+    assert!(
+        text.contains("spark.sql.shuffle.partitions = 9    (--conf)"),
+        "{text}"
+    );
     let markdown = run(&["conf", "--markdown"]);
     let doc = std::fs::read_to_string(common::repo_root().join("docs/configuration.md")).unwrap();
     assert_eq!(stdout(&markdown), doc);
@@ -267,8 +424,23 @@ fn ember_config_keys() -> Vec<String> {
 
 #[test]
 fn json_logs_on_request() {
-    let output = run(&["sql", "--log-level", "debug", "--conf", "ember.log.format=json", "-e", "select 1"]);
+    let output = run(&[
+        "sql",
+        "--log-level",
+        "debug",
+        "--conf",
+        "ember.log.format=json",
+        "-e",
+        "select 1",
+    ]);
     assert!(output.status.success());
-    let first = stderr(&output).lines().next().map(String::from).unwrap_or_default();
-    assert!(first.starts_with('{') && first.contains("\"level\""), "not JSON: {first}");
+    let first = stderr(&output)
+        .lines()
+        .next()
+        .map(String::from)
+        .unwrap_or_default();
+    assert!(
+        first.starts_with('{') && first.contains("\"level\""),
+        "not JSON: {first}"
+    );
 }

@@ -8,17 +8,34 @@ use common::{repo_root, run, stderr, stdout, tpch_data, tpch_table_args};
 fn check(query: usize) {
     let data = tpch_data("0.1");
     let file = repo_root().join(format!("examples/tpch/q{query:02}.sql"));
-    let mut args = vec!["sql", "--master", "local[2]", "--format", "csv", "-f", file.to_str().unwrap()]
-        .into_iter()
-        .map(String::from)
-        .collect::<Vec<_>>();
+    let mut args = vec![
+        "sql",
+        "--master",
+        "local[2]",
+        "--format",
+        "csv",
+        "-f",
+        file.to_str().unwrap(),
+    ]
+    .into_iter()
+    .map(String::from)
+    .collect::<Vec<_>>();
     args.extend(tpch_table_args(&data));
     let output = run(&args.iter().map(String::as_str).collect::<Vec<_>>());
-    assert!(output.status.success(), "Q{query} failed:\n{}", stderr(&output));
-    let expected = std::fs::read_to_string(repo_root().join(format!("testdata/tpch/sf0.1/q{query:02}.csv")))
-        .expect("reference answer exists");
+    assert!(
+        output.status.success(),
+        "Q{query} failed:\n{}",
+        stderr(&output)
+    );
+    let expected =
+        std::fs::read_to_string(repo_root().join(format!("testdata/tpch/sf0.1/q{query:02}.csv")))
+            .expect("reference answer exists");
     let sql = std::fs::read_to_string(&file).unwrap();
-    if let Err(difference) = ember_tpch::compare_results(&expected, &stdout(&output), ember_tpch::query_is_ordered(&sql)) {
+    if let Err(difference) = ember_tpch::compare_results(
+        &expected,
+        &stdout(&output),
+        ember_tpch::query_is_ordered(&sql),
+    ) {
         panic!("Q{query} differs from the reference: {difference}");
     }
 }

@@ -335,7 +335,11 @@ mod tests {
     #[test]
     fn bad_values_name_the_key_and_expected_type() {
         let err = EmberConf::new()
-            .set("spark.sql.shuffle.partitions", "many", ConfSource::CommandLine)
+            .set(
+                "spark.sql.shuffle.partitions",
+                "many",
+                ConfSource::CommandLine,
+            )
             .unwrap_err();
         assert_eq!(
             err.to_string(),
@@ -346,18 +350,24 @@ mod tests {
     #[test]
     fn precedence_is_file_then_env_then_command_line() {
         let mut file = tempfile_in_target();
-        writeln!(file.1, "# comment\nspark.app.name   from-file\nspark.log.level=INFO\nember.sql.batchSize 100").unwrap();
-        let env = vec![
-            ("EMBER_CONF_spark_log_level".to_string(), "debug".to_string()),
-            ("EMBER_CONF_ember_sql_batchSize".to_string(), "200".to_string()),
-            ("PATH".to_string(), "/bin".to_string()),
-        ];
-        let conf = EmberConf::layered(
-            Some(&file.0),
-            env,
-            [("ember.sql.batchSize", "300")],
+        writeln!(
+            file.1,
+            "# comment\nspark.app.name   from-file\nspark.log.level=INFO\nember.sql.batchSize 100"
         )
         .unwrap();
+        let env = vec![
+            (
+                "EMBER_CONF_spark_log_level".to_string(),
+                "debug".to_string(),
+            ),
+            (
+                "EMBER_CONF_ember_sql_batchSize".to_string(),
+                "200".to_string(),
+            ),
+            ("PATH".to_string(), "/bin".to_string()),
+        ];
+        let conf =
+            EmberConf::layered(Some(&file.0), env, [("ember.sql.batchSize", "300")]).unwrap();
         assert_eq!(conf.get("spark.app.name"), Some("from-file"));
         assert_eq!(conf.get("spark.log.level"), Some("DEBUG"));
         assert_eq!(conf.get("ember.sql.batchSize"), Some("300"));
@@ -374,7 +384,10 @@ mod tests {
         writeln!(file.1, "spark.app.name ok\nspark.nope 1").unwrap();
         let err = EmberConf::layered(Some(&file.0), vec![], []).unwrap_err();
         let message = err.to_string();
-        assert!(message.contains(":2: unknown setting `spark.nope`"), "{message}");
+        assert!(
+            message.contains(":2: unknown setting `spark.nope`"),
+            "{message}"
+        );
         std::fs::remove_file(&file.0).unwrap();
     }
 
@@ -392,8 +405,12 @@ mod tests {
     #[test]
     fn engine_keys_pass_through() {
         let mut conf = EmberConf::new();
-        conf.set("datafusion.optimizer.max_passes", "2", ConfSource::CommandLine)
-            .unwrap();
+        conf.set(
+            "datafusion.optimizer.max_passes",
+            "2",
+            ConfSource::CommandLine,
+        )
+        .unwrap();
         assert_eq!(
             conf.engine_options().collect::<Vec<_>>(),
             vec![("datafusion.optimizer.max_passes", "2")]

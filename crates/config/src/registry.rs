@@ -129,7 +129,12 @@ mod tests {
     #[test]
     fn keys_are_sorted_unique_and_have_valid_defaults() {
         for pair in KEYS.windows(2) {
-            assert!(pair[0].name < pair[1].name, "{} before {}", pair[0].name, pair[1].name);
+            assert!(
+                pair[0].name < pair[1].name,
+                "{} before {}",
+                pair[0].name,
+                pair[1].name
+            );
         }
         for key in KEYS {
             assert!(!key.doc.is_empty(), "{} has no doc", key.name);

@@ -74,7 +74,9 @@ pub fn parse_bool(raw: &str) -> Option<bool> {
 /// `g`/`gb`, `t`/`tb` (binary multiples). A bare number is bytes.
 pub fn parse_bytes(raw: &str) -> Option<u64> {
     let lower = raw.trim().to_ascii_lowercase();
-    let split = lower.find(|c: char| !c.is_ascii_digit()).unwrap_or(lower.len());
+    let split = lower
+        .find(|c: char| !c.is_ascii_digit())
+        .unwrap_or(lower.len());
     let (digits, unit) = lower.split_at(split);
     let number: u64 = digits.parse().ok()?;
     let shift = match unit.trim() {
@@ -92,7 +94,9 @@ pub fn parse_bytes(raw: &str) -> Option<u64> {
 /// A bare number is seconds.
 pub fn parse_duration(raw: &str) -> Option<Duration> {
     let lower = raw.trim().to_ascii_lowercase();
-    let split = lower.find(|c: char| !c.is_ascii_digit()).unwrap_or(lower.len());
+    let split = lower
+        .find(|c: char| !c.is_ascii_digit())
+        .unwrap_or(lower.len());
     let (digits, unit) = lower.split_at(split);
     let number: u64 = digits.parse().ok()?;
     let millis_per_unit: u64 = match unit.trim() {
@@ -103,7 +107,9 @@ pub fn parse_duration(raw: &str) -> Option<Duration> {
         "d" => 86_400_000,
         _ => return None,
     };
-    number.checked_mul(millis_per_unit).map(Duration::from_millis)
+    number
+        .checked_mul(millis_per_unit)
+        .map(Duration::from_millis)
 }
 
 #[cfg(test)]

@@ -83,7 +83,9 @@ mod tests {
     #[test]
     fn parser_errors_become_syntax_errors() {
         let err = DataFusionError::SQL(
-            Box::new(ParserError::ParserError("Expected: an expression, found: EOF".into())),
+            Box::new(ParserError::ParserError(
+                "Expected: an expression, found: EOF".into(),
+            )),
             None,
         );
         assert_eq!(

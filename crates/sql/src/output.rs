@@ -91,7 +91,9 @@ impl<W: Write> ResultPrinter<W> {
                 writeln!(self.out, "{table}").map_err(io)?;
             }
             PrintFormat::Csv => {
-                let mut writer = CsvWriterBuilder::new().with_header(true).build(&mut self.out);
+                let mut writer = CsvWriterBuilder::new()
+                    .with_header(true)
+                    .build(&mut self.out);
                 let mut wrote_any = false;
                 while let Some(batch) = stream.next().await {
                     let batch = batch?;
@@ -216,7 +218,11 @@ enum BatchSink {
 }
 
 impl BatchSink {
-    fn new(out: BufWriter<File>, schema: SchemaRef, format: FileFormat) -> Result<BatchSink, SqlError> {
+    fn new(
+        out: BufWriter<File>,
+        schema: SchemaRef,
+        format: FileFormat,
+    ) -> Result<BatchSink, SqlError> {
         Ok(match format {
             FileFormat::Parquet => {
                 let properties = WriterProperties::builder()
@@ -224,9 +230,7 @@ impl BatchSink {
                     .build();
                 BatchSink::Parquet(ArrowWriter::try_new(out, schema, Some(properties))?)
             }
-            FileFormat::Csv => {
-                BatchSink::Csv(CsvWriterBuilder::new().with_header(true).build(out))
-            }
+            FileFormat::Csv => BatchSink::Csv(CsvWriterBuilder::new().with_header(true).build(out)),
             FileFormat::Json => BatchSink::Json(LineDelimitedWriter::new(out)),
         })
     }

@@ -8,7 +8,9 @@ use datafusion::execution::SendableRecordBatchStream;
 use datafusion::execution::disk_manager::{DiskManagerBuilder, DiskManagerMode};
 use datafusion::execution::memory_pool::FairSpillPool;
 use datafusion::execution::runtime_env::RuntimeEnvBuilder;
-use datafusion::logical_expr::{DdlStatement, LogicalPlan, SetVariable, Statement as PlanStatement};
+use datafusion::logical_expr::{
+    DdlStatement, LogicalPlan, SetVariable, Statement as PlanStatement,
+};
 use datafusion::prelude::{
     CsvReadOptions, JsonReadOptions, ParquetReadOptions, SessionConfig, SessionContext,
 };
@@ -141,7 +143,7 @@ impl EmberSession {
     pub fn parse(&self, sql: &str) -> Result<Script, SqlError> {
         let state = self.ctx.state();
         let options = &state.config().options().sql_parser;
-        let dialect = dialect_from_str(&options.dialect).ok_or_else(|| {
+        let dialect = dialect_from_str(options.dialect).ok_or_else(|| {
             SqlError::Unsupported(format!("unknown SQL dialect {}", options.dialect))
         })?;
         let statements = DFParserBuilder::new(sql)
@@ -227,7 +229,10 @@ fn apply_session_settings(conf: &EmberConf, config: &mut SessionConfig) -> Resul
         .get_usize("spark.sql.shuffle.partitions")
         .unwrap_or_else(|| conf.master().threads());
     let options = config.options_mut();
-    options.set("datafusion.execution.target_partitions", &partitions.to_string())?;
+    options.set(
+        "datafusion.execution.target_partitions",
+        &partitions.to_string(),
+    )?;
     if let Some(batch_size) = conf.get("ember.sql.batchSize") {
         options.set("datafusion.execution.batch_size", batch_size)?;
     }

@@ -94,11 +94,23 @@ mod tests {
     #[test]
     fn format_comes_from_suffix_then_extension() {
         let t = TableSpec::parse("t=data/x.csv").unwrap();
-        assert_eq!((t.name.as_str(), t.location.as_str(), t.format), ("t", "data/x.csv", TableFormat::Csv));
+        assert_eq!(
+            (t.name.as_str(), t.location.as_str(), t.format),
+            ("t", "data/x.csv", TableFormat::Csv)
+        );
         let t = TableSpec::parse("t=s3://bucket/key:json").unwrap();
-        assert_eq!((t.location.as_str(), t.format), ("s3://bucket/key", TableFormat::Json));
-        assert_eq!(TableSpec::parse("t=/no/such/dir").unwrap().format, TableFormat::Parquet);
-        assert_eq!(TableSpec::parse("t=x.ndjson").unwrap().format, TableFormat::Json);
+        assert_eq!(
+            (t.location.as_str(), t.format),
+            ("s3://bucket/key", TableFormat::Json)
+        );
+        assert_eq!(
+            TableSpec::parse("t=/no/such/dir").unwrap().format,
+            TableFormat::Parquet
+        );
+        assert_eq!(
+            TableSpec::parse("t=x.ndjson").unwrap().format,
+            TableFormat::Json
+        );
     }
 
     #[test]
@@ -111,7 +123,12 @@ mod tests {
 
     #[test]
     fn malformed_specs_are_refused() {
-        assert!(TableSpec::parse("no-equals").unwrap_err().to_string().contains("name=path"));
+        assert!(
+            TableSpec::parse("no-equals")
+                .unwrap_err()
+                .to_string()
+                .contains("name=path")
+        );
         assert!(TableSpec::parse("bad name=x").is_err());
         assert!(TableSpec::parse("t=").is_err());
     }

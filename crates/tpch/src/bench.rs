@@ -47,19 +47,30 @@ pub enum BenchError {
     Setup(SqlError),
 }
 
-pub async fn run(options: &BenchOptions, mut on_query: impl FnMut(&QueryTiming)) -> Result<Vec<QueryTiming>, BenchError> {
+pub async fn run(
+    options: &BenchOptions,
+    mut on_query: impl FnMut(&QueryTiming),
+) -> Result<Vec<QueryTiming>, BenchError> {
     let threads = options.conf.master().threads();
     let mut ember = EmberSession::new(options.conf.clone()).map_err(BenchError::Setup)?;
     for spec in table_specs(&options.data) {
-        ember.register_table(&spec).await.map_err(BenchError::Setup)?;
+        ember
+            .register_table(&spec)
+            .await
+            .map_err(BenchError::Setup)?;
     }
     let baseline = if options.baseline {
-        let ctx = SessionContext::new_with_config(SessionConfig::new().with_target_partitions(threads));
+        let ctx =
+            SessionContext::new_with_config(SessionConfig::new().with_target_partitions(threads));
         for (table, _) in TABLES {
             let path = options.data.join(table);
-            ctx.register_parquet(table, path.to_string_lossy().as_ref(), ParquetReadOptions::default())
-                .await
-                .map_err(|e| BenchError::Setup(e.into()))?;
+            ctx.register_parquet(
+                table,
+                path.to_string_lossy().as_ref(),
+                ParquetReadOptions::default(),
+            )
+            .await
+            .map_err(|e| BenchError::Setup(e.into()))?;
         }
         Some(ctx)
     } else {
@@ -77,19 +88,32 @@ pub async fn run(options: &BenchOptions, mut on_query: impl FnMut(&QueryTiming))
             rows = ember
                 .run_script(sql)
                 .await
-                .map_err(|source| BenchError::Query { query: number, engine: "Ember", source })?
+                .map_err(|source| BenchError::Query {
+                    query: number,
+                    engine: "Ember",
+                    source,
+                })?
                 .iter()
                 .map(|b| b.num_rows())
                 .sum();
             ember_times.push(start.elapsed());
             if let Some(ctx) = &baseline {
                 let start = Instant::now();
-                let baseline_rows = run_on_datafusion(ctx, sql)
-                    .await
-                    .map_err(|source| BenchError::Query { query: number, engine: "DataFusion", source })?;
+                let baseline_rows =
+                    run_on_datafusion(ctx, sql)
+                        .await
+                        .map_err(|source| BenchError::Query {
+                            query: number,
+                            engine: "DataFusion",
+                            source,
+                        })?;
                 baseline_times.push(start.elapsed());
                 if baseline_rows != rows {
-                    return Err(BenchError::Mismatch { query: number, ember: rows, baseline: baseline_rows });
+                    return Err(BenchError::Mismatch {
+                        query: number,
+                        ember: rows,
+                        baseline: baseline_rows,
+                    });
                 }
             }
         }
@@ -115,11 +139,21 @@ async fn run_on_datafusion(ctx: &SessionContext, sql: &str) -> Result<usize, Sql
             .filter(|l| !l.trim_start().starts_with("--"))
             .collect::<Vec<_>>()
             .join("\n");
-        let first_word = code.split_whitespace().next().unwrap_or("").to_ascii_lowercase();
+        let first_word = code
+            .split_whitespace()
+            .next()
+            .unwrap_or("")
+            .to_ascii_lowercase();
         if first_word.is_empty() {
             continue;
         }
-        let batches: Vec<_> = ctx.sql(&code).await?.execute_stream().await?.try_collect().await?;
+        let batches: Vec<_> = ctx
+            .sql(&code)
+            .await?
+            .execute_stream()
+            .await?
+            .try_collect()
+            .await?;
         if first_word == "select" || first_word == "with" {
             rows = batches.iter().map(|b| b.num_rows()).sum();
         }
@@ -137,7 +171,10 @@ pub fn render(timings: &[QueryTiming]) -> String {
     let with_baseline = timings.iter().all(|t| t.baseline.is_some());
     let ms = |d: Duration| format!("{:.1}", d.as_secs_f64() * 1000.0);
     let mut out = if with_baseline {
-        format!("{:<6}{:>8}{:>14}{:>18}{:>8}\n", "query", "rows", "ember ms", "datafusion ms", "ratio")
+        format!(
+            "{:<6}{:>8}{:>14}{:>18}{:>8}\n",
+            "query", "rows", "ember ms", "datafusion ms", "ratio"
+        )
     } else {
         format!("{:<6}{:>8}{:>14}\n", "query", "rows", "ember ms")
     };
@@ -157,7 +194,12 @@ pub fn render(timings: &[QueryTiming]) -> String {
                     ratio(t.ember, b)
                 ));
             }
-            _ => out.push_str(&format!("{:<6}{:>8}{:>14}\n", format!("Q{:02}", t.query), t.rows, ms(t.ember))),
+            _ => out.push_str(&format!(
+                "{:<6}{:>8}{:>14}\n",
+                format!("Q{:02}", t.query),
+                t.rows,
+                ms(t.ember)
+            )),
         }
     }
     if with_baseline {

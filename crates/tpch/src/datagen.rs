@@ -69,14 +69,22 @@ pub fn is_complete(dir: &Path) -> bool {
 
 /// Writes the eight tables at `scale` under `out` (which must not exist), using `threads`
 /// threads. The data appears all at once: it is written beside `out` and renamed into place.
-pub fn generate(scale: f64, out: &Path, threads: usize, progress: bool) -> Result<(), GenerateError> {
+pub fn generate(
+    scale: f64,
+    out: &Path,
+    threads: usize,
+    progress: bool,
+) -> Result<(), GenerateError> {
     if !(scale > 0.0 && scale.is_finite()) {
         return Err(GenerateError::BadScale(scale));
     }
     if out.exists() {
         return Err(GenerateError::Exists(out.to_path_buf()));
     }
-    let name = out.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_else(|| "tpch".into());
+    let name = out
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_else(|| "tpch".into());
     let staging = out.with_file_name(format!(".{name}.ember-tmp-{}", std::process::id()));
     let result = generate_into(scale, &staging, threads, progress)
         .and_then(|()| std::fs::rename(&staging, out).map_err(io_error(out)));
@@ -86,12 +94,22 @@ pub fn generate(scale: f64, out: &Path, threads: usize, progress: bool) -> Resul
     result
 }
 
-fn generate_into(scale: f64, dir: &Path, threads: usize, progress: bool) -> Result<(), GenerateError> {
+fn generate_into(
+    scale: f64,
+    dir: &Path,
+    threads: usize,
+    progress: bool,
+) -> Result<(), GenerateError> {
     let mut work = Vec::new();
     for (table, base_rows) in TABLES {
         let table_dir = dir.join(table);
         std::fs::create_dir_all(&table_dir).map_err(io_error(&table_dir))?;
-        let rows = base_rows as f64 * if matches!(table, "nation" | "region") { 1.0 } else { scale };
+        let rows = base_rows as f64
+            * if matches!(table, "nation" | "region") {
+                1.0
+            } else {
+                scale
+            };
         let parts = (rows / ROWS_PER_PART).ceil().max(1.0) as i32;
         for part in 1..=parts {
             work.push((table, part, parts));
@@ -99,7 +117,13 @@ fn generate_into(scale: f64, dir: &Path, threads: usize, progress: bool) -> Resu
     }
     let total_rows: u64 = TABLES
         .iter()
-        .map(|(t, rows)| if matches!(*t, "nation" | "region") { *rows } else { (*rows as f64 * scale) as u64 })
+        .map(|(t, rows)| {
+            if matches!(*t, "nation" | "region") {
+                *rows
+            } else {
+                (*rows as f64 * scale) as u64
+            }
+        })
         .sum();
     let bar = if progress {
         ProgressBar::new(total_rows)
@@ -118,10 +142,15 @@ fn generate_into(scale: f64, dir: &Path, threads: usize, progress: bool) -> Resu
     std::thread::scope(|scope| {
         for _ in 0..threads.max(1) {
             scope.spawn(|| {
-                while let Some(&(table, part, parts)) = work.get(next.fetch_add(1, Ordering::Relaxed)) {
+                while let Some(&(table, part, parts)) =
+                    work.get(next.fetch_add(1, Ordering::Relaxed))
+                {
                     let path = dir.join(table).join(format!("part-{part}.parquet"));
                     if let Err(e) = write_part(table, scale, part, parts, &path, &bar) {
-                        first_error.lock().unwrap_or_else(|p| p.into_inner()).get_or_insert(e);
+                        first_error
+                            .lock()
+                            .unwrap_or_else(|p| p.into_inner())
+                            .get_or_insert(e);
                         return;
                     }
                 }
@@ -146,12 +175,20 @@ fn write_part(
     bar: &ProgressBar,
 ) -> Result<(), GenerateError> {
     let reader: Box<dyn RecordBatchReader + Send> = match table {
-        "lineitem" => Box::new(LineItemArrow::new(LineItemGenerator::new(scale, part, parts))),
+        "lineitem" => Box::new(LineItemArrow::new(LineItemGenerator::new(
+            scale, part, parts,
+        ))),
         "orders" => Box::new(OrderArrow::new(OrderGenerator::new(scale, part, parts))),
-        "partsupp" => Box::new(PartSuppArrow::new(PartSuppGenerator::new(scale, part, parts))),
+        "partsupp" => Box::new(PartSuppArrow::new(PartSuppGenerator::new(
+            scale, part, parts,
+        ))),
         "part" => Box::new(PartArrow::new(PartGenerator::new(scale, part, parts))),
-        "customer" => Box::new(CustomerArrow::new(CustomerGenerator::new(scale, part, parts))),
-        "supplier" => Box::new(SupplierArrow::new(SupplierGenerator::new(scale, part, parts))),
+        "customer" => Box::new(CustomerArrow::new(CustomerGenerator::new(
+            scale, part, parts,
+        ))),
+        "supplier" => Box::new(SupplierArrow::new(SupplierGenerator::new(
+            scale, part, parts,
+        ))),
         "nation" => Box::new(NationArrow::new(NationGenerator::new(scale, part, parts))),
         _ => Box::new(RegionArrow::new(RegionGenerator::new(scale, part, parts))),
     };
@@ -164,8 +201,8 @@ fn write_part(
         path: path.to_path_buf(),
         message,
     };
-    let mut writer =
-        ArrowWriter::try_new(file, reader.schema(), Some(properties)).map_err(|e| fail(e.to_string()))?;
+    let mut writer = ArrowWriter::try_new(file, reader.schema(), Some(properties))
+        .map_err(|e| fail(e.to_string()))?;
     for batch in reader {
         let batch = batch.map_err(|e| fail(e.to_string()))?;
         bar.inc(batch.num_rows() as u64);
@@ -189,9 +226,15 @@ mod tests {
     #[test]
     fn refuses_existing_directory_and_bad_scale() {
         let dir = tempfile::tempdir().unwrap();
-        assert!(matches!(generate(0.01, dir.path(), 1, false), Err(GenerateError::Exists(_))));
+        assert!(matches!(
+            generate(0.01, dir.path(), 1, false),
+            Err(GenerateError::Exists(_))
+        ));
         let out = dir.path().join("x");
-        assert!(matches!(generate(-1.0, &out, 1, false), Err(GenerateError::BadScale(_))));
+        assert!(matches!(
+            generate(-1.0, &out, 1, false),
+            Err(GenerateError::BadScale(_))
+        ));
         assert!(!out.exists());
     }
 

@@ -59,7 +59,10 @@ mod tests {
     fn every_query_is_present() {
         for n in 1..=22 {
             let text = query(n).unwrap();
-            assert!(text.contains(&format!("TPC-H Q{n}:")), "q{n:02}.sql is not Q{n}");
+            assert!(
+                text.contains(&format!("TPC-H Q{n}:")),
+                "q{n:02}.sql is not Q{n}"
+            );
         }
         assert!(query(0).is_none() && query(23).is_none());
     }

@@ -37,9 +37,16 @@ pub fn stderr(output: &Output) -> String {
 /// Asserts a clean failure: exit code 1, a message containing every `needle`, no panic.
 pub fn assert_fails_with(output: &Output, needles: &[&str]) {
     let err = stderr(output);
-    assert_eq!(output.status.code(), Some(1), "expected exit 1; stderr:\n{err}");
+    assert_eq!(
+        output.status.code(),
+        Some(1),
+        "expected exit 1; stderr:\n{err}"
+    );
     assert!(!err.contains("panicked"), "panic:\n{err}");
-    assert!(err.starts_with("error: "), "message should start with `error: `:\n{err}");
+    assert!(
+        err.starts_with("error: "),
+        "message should start with `error: `:\n{err}"
+    );
     for needle in needles {
         assert!(err.contains(needle), "stderr lacks `{needle}`:\n{err}");
     }
@@ -57,8 +64,19 @@ pub fn tpch_data(scale: &str) -> PathBuf {
         if dir.exists() {
             std::fs::remove_dir_all(&dir).unwrap();
         }
-        let output = run(&["datagen", "tpch", "--scale", scale, "--out", dir.to_str().unwrap()]);
-        assert!(output.status.success(), "datagen failed: {}", stderr(&output));
+        let output = run(&[
+            "datagen",
+            "tpch",
+            "--scale",
+            scale,
+            "--out",
+            dir.to_str().unwrap(),
+        ]);
+        assert!(
+            output.status.success(),
+            "datagen failed: {}",
+            stderr(&output)
+        );
     }
     dir
 }
@@ -67,6 +85,11 @@ pub fn tpch_data(scale: &str) -> PathBuf {
 pub fn tpch_table_args(dir: &Path) -> Vec<String> {
     ember_tpch::TABLES
         .iter()
-        .flat_map(|(table, _)| ["--table".to_string(), format!("{table}={}", dir.join(table).display())])
+        .flat_map(|(table, _)| {
+            [
+                "--table".to_string(),
+                format!("{table}={}", dir.join(table).display()),
+            ]
+        })
         .collect()
 }
