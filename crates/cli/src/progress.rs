@@ -27,7 +27,8 @@ impl QueryProgress {
             let (rows, bar) = (rows.clone(), bar.clone());
             tokio::spawn(async move {
                 tokio::time::sleep(SHOW_AFTER).await;
-                let spinner = ProgressBar::with_draw_target(None, ProgressDrawTarget::stderr());
+                let spinner = ProgressBar::with_draw_target(None, ProgressDrawTarget::stderr())
+                    .with_elapsed(SHOW_AFTER);
                 spinner.set_style(
                     ProgressStyle::with_template("{spinner} running query  {elapsed}  {msg}")
                         .unwrap_or_else(|_| ProgressStyle::default_spinner()),

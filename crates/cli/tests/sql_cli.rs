@@ -444,3 +444,39 @@ fn json_logs_on_request() {
         "not JSON: {first}"
     );
 }
+
+/// The shell on a real terminal (a pseudo-terminal from util-linux `script`): a statement over
+/// two lines, Ctrl-C during a long query returns to the prompt, history is saved, Ctrl-D quits.
+#[test]
+fn interactive_shell_survives_ctrl_c_and_keeps_history() {
+    let home = tempfile::tempdir().unwrap();
+    let command = format!("{} sql --master local[1]", env!("CARGO_BIN_EXE_ember"));
+    let mut child = std::process::Command::new("script")
+        .args(["-q", "-e", "-c", &command, "/dev/null"])
+        .env("HOME", home.path())
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("util-linux `script` is installed");
+    let mut input = child.stdin.take().unwrap();
+    let mut type_slowly = |text: &[u8], pause_ms: u64| {
+        input.write_all(text).unwrap();
+        input.flush().unwrap();
+        std::thread::sleep(Duration::from_millis(pause_ms));
+    };
+    type_slowly(b"select 40 + 2\n", 300);
+    type_slowly(b"  as answer;\n", 1000);
+    type_slowly(b"select sum(value) from generate_series(1, 100000000000);\n", 2000);
+    type_slowly(b"\x03", 1000);
+    type_slowly(b"select 'still here' as status;\n", 1000);
+    type_slowly(b"\x04", 0);
+    let output = child.wait_with_output().unwrap();
+    let screen = stdout(&output);
+    assert!(output.status.success(), "{screen}");
+    assert!(screen.contains("| 42     |"), "{screen}");
+    assert!(screen.contains("query cancelled"), "{screen}");
+    assert!(screen.contains("| still here |"), "{screen}");
+    let history = std::fs::read_to_string(home.path().join(".ember_history")).unwrap();
+    assert!(history.contains("select 'still here' as status;"), "{history}");
+}
