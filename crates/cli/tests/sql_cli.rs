@@ -467,7 +467,10 @@ fn interactive_shell_survives_ctrl_c_and_keeps_history() {
     };
     type_slowly(b"select 40 + 2\n", 300);
     type_slowly(b"  as answer;\n", 1000);
-    type_slowly(b"select sum(value) from generate_series(1, 100000000000);\n", 2000);
+    type_slowly(
+        b"select sum(value) from generate_series(1, 100000000000);\n",
+        2000,
+    );
     type_slowly(b"\x03", 1000);
     type_slowly(b"select 'still here' as status;\n", 1000);
     type_slowly(b"\x04", 0);
@@ -478,5 +481,65 @@ fn interactive_shell_survives_ctrl_c_and_keeps_history() {
     assert!(screen.contains("query cancelled"), "{screen}");
     assert!(screen.contains("| still here |"), "{screen}");
     let history = std::fs::read_to_string(home.path().join(".ember_history")).unwrap();
-    assert!(history.contains("select 'still here' as status;"), "{history}");
+    assert!(
+        history.contains("select 'still here' as status;"),
+        "{history}"
+    );
+}
+
+#[test]
+fn sorts_beyond_the_memory_limit_spill_to_the_local_dir() {
+    let dir = tempfile::tempdir().unwrap();
+    let spill = dir.path().join("spill");
+    let target = dir.path().join("sorted.csv");
+    let output = run(&[
+        "sql",
+        "--master",
+        "local[2]",
+        "--log-level",
+        "debug",
+        "--conf",
+        "ember.sql.memoryLimit=32m",
+        "--conf",
+        &format!("spark.local.dir={}", spill.display()),
+        "-e",
+        "select value from generate_series(1, 3000000) order by value desc",
+        "--output",
+        target.to_str().unwrap(),
+    ]);
+    assert!(output.status.success(), "{}", stderr(&output));
+    assert!(
+        stderr(&output).contains("Spilling sort data"),
+        "the sort did not spill"
+    );
+    let check = run(&[
+        "sql",
+        "--format",
+        "csv",
+        "--table",
+        &format!("s={}", target.display()),
+        "-e",
+        "select count(*) as n, min(value) as lo, max(value) as hi from s",
+    ]);
+    assert_eq!(stdout(&check), "n,lo,hi\n3000000,1,3000000\n");
+    let mut lines = std::fs::read_to_string(&target).unwrap();
+    lines.truncate(30);
+    assert!(
+        lines.starts_with("value\n3000000\n2999999\n"),
+        "not sorted: {lines}"
+    );
+}
+
+#[test]
+fn unsupported_location_schemes_are_named() {
+    assert_fails_with(
+        &run(&[
+            "sql",
+            "--table",
+            "t=hdfs://namenode/data.parquet",
+            "-e",
+            "select 1",
+        ]),
+        &["hdfs://", "s3://"],
+    );
 }

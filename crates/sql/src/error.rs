@@ -34,6 +34,9 @@ impl From<DataFusionError> for SqlError {
                 }
             }),
             DataFusionError::ArrowError(arrow, _) => SqlError::Query(arrow.to_string()),
+            DataFusionError::ResourcesExhausted(message) => SqlError::Query(format!(
+                "out of memory: {message}. Raise ember.sql.memoryLimit, or lower spark.sql.shuffle.partitions so each partition gets more"
+            )),
             other => SqlError::Query(clean_message(&other.strip_backtrace())),
         }
     }

@@ -160,6 +160,7 @@ impl EmberSession {
     /// a stream that runs as it is polled.
     pub async fn execute(&mut self, statement: Statement) -> Result<Outcome, SqlError> {
         let kind = StatementKind::of(&statement);
+        tracing::debug!(%statement, "planning");
         let plan = self.ctx.state().statement_to_plan(statement).await?;
         match &plan {
             LogicalPlan::Statement(PlanStatement::SetVariable(set)) => {
@@ -207,10 +208,12 @@ impl EmberSession {
         // Validate first, so an unknown key or bad value is reported as such.
         let mut updated = self.conf.clone();
         updated.set(&set.variable, &set.value, ConfSource::Sql)?;
-        let key = lookup(&set.variable).map(|k| k.name).unwrap_or_default();
-        if lookup(key).is_some_and(|k| !k.session) {
+        if let Some(spec) = lookup(&set.variable)
+            && !spec.session
+        {
             return Err(SqlError::Unsupported(format!(
-                "`{key}` is fixed when the application starts and cannot be changed with SET; pass it with --conf"
+                "`{}` is fixed when the application starts and cannot be changed with SET; pass it with --conf",
+                spec.name
             )));
         }
         {

@@ -83,7 +83,12 @@ pub async fn run(
         let mut ember_times = Vec::new();
         let mut baseline_times = Vec::new();
         let mut rows = 0;
-        for _ in 0..options.runs.max(1) {
+        for run in 0..options.runs.max(1) {
+            // Alternate which engine goes first, so neither always meets warm caches.
+            let baseline_first = run % 2 == 1;
+            if let (true, Some(ctx)) = (baseline_first, &baseline) {
+                baseline_times.push(time_datafusion(ctx, sql, number).await?.0);
+            }
             let start = Instant::now();
             rows = ember
                 .run_script(sql)
@@ -97,17 +102,9 @@ pub async fn run(
                 .map(|b| b.num_rows())
                 .sum();
             ember_times.push(start.elapsed());
-            if let Some(ctx) = &baseline {
-                let start = Instant::now();
-                let baseline_rows =
-                    run_on_datafusion(ctx, sql)
-                        .await
-                        .map_err(|source| BenchError::Query {
-                            query: number,
-                            engine: "DataFusion",
-                            source,
-                        })?;
-                baseline_times.push(start.elapsed());
+            if let (false, Some(ctx)) = (baseline_first, &baseline) {
+                let (elapsed, baseline_rows) = time_datafusion(ctx, sql, number).await?;
+                baseline_times.push(elapsed);
                 if baseline_rows != rows {
                     return Err(BenchError::Mismatch {
                         query: number,
@@ -127,6 +124,22 @@ pub async fn run(
         timings.push(timing);
     }
     Ok(timings)
+}
+
+async fn time_datafusion(
+    ctx: &SessionContext,
+    sql: &str,
+    query: usize,
+) -> Result<(Duration, usize), BenchError> {
+    let start = Instant::now();
+    let rows = run_on_datafusion(ctx, sql)
+        .await
+        .map_err(|source| BenchError::Query {
+            query,
+            engine: "DataFusion",
+            source,
+        })?;
+    Ok((start.elapsed(), rows))
 }
 
 /// Runs a script statement by statement the way a plain DataFusion user would, returning the
