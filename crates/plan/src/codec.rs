@@ -1,0 +1,124 @@
+//! Plans travel as `datafusion-proto` bytes; Ember's own operators are encoded by
+//! [`EmberCodec`] as small protobuf messages.
+
+use std::io::Cursor;
+use std::sync::Arc;
+
+use arrow::datatypes::{Schema, SchemaRef};
+use arrow::ipc::reader::StreamReader;
+use arrow::ipc::writer::StreamWriter;
+use datafusion::error::{DataFusionError, Result};
+use datafusion::execution::TaskContext;
+use datafusion::physical_plan::ExecutionPlan;
+use datafusion_proto::physical_plan::{AsExecutionPlan, PhysicalExtensionCodec, PhysicalProtoConverterExtension};
+use datafusion_proto::protobuf::PhysicalPlanNode;
+use prost::Message;
+
+use crate::shuffle::{ReadMode, ShuffleReadExec, ShuffleWriteExec};
+
+#[derive(Clone, PartialEq, prost::Message)]
+struct EmberNode {
+    #[prost(oneof = "Node", tags = "1, 2")]
+    node: Option<Node>,
+}
+
+#[derive(Clone, PartialEq, prost::Oneof)]
+enum Node {
+    #[prost(message, tag = "1")]
+    Write(WriteNode),
+    #[prost(message, tag = "2")]
+    Read(ReadNode),
+}
+
+#[derive(Clone, PartialEq, prost::Message)]
+struct WriteNode {
+    #[prost(uint32, tag = "1")]
+    stage_id: u32,
+}
+
+#[derive(Clone, PartialEq, prost::Message)]
+struct ReadNode {
+    #[prost(uint32, tag = "1")]
+    stage_id: u32,
+    #[prost(uint32, tag = "2")]
+    partitions: u32,
+    #[prost(bool, tag = "3")]
+    passthrough: bool,
+    /// The schema as an Arrow IPC stream with no batches.
+    #[prost(bytes = "vec", tag = "4")]
+    schema: Vec<u8>,
+}
+
+/// Encodes and decodes Ember's operators inside DataFusion's plan protobuf.
+#[derive(Debug, Default)]
+pub struct EmberCodec;
+
+impl PhysicalExtensionCodec for EmberCodec {
+    fn try_decode(
+        &self,
+        buf: &[u8],
+        inputs: &[Arc<dyn ExecutionPlan>],
+        _ctx: &TaskContext,
+        _converter: &dyn PhysicalProtoConverterExtension,
+    ) -> Result<Arc<dyn ExecutionPlan>> {
+        let node = EmberNode::decode(buf).map_err(|e| DataFusionError::Internal(format!("bad Ember plan node: {e}")))?;
+        match node.node {
+            Some(Node::Write(write)) => {
+                let input = inputs
+                    .first()
+                    .ok_or_else(|| DataFusionError::Internal("ShuffleWriteExec without input".into()))?;
+                Ok(Arc::new(ShuffleWriteExec::new(write.stage_id, input.clone())))
+            }
+            Some(Node::Read(read)) => {
+                let mode = if read.passthrough { ReadMode::Passthrough } else { ReadMode::Partitioned };
+                Ok(Arc::new(ShuffleReadExec::new(read.stage_id, schema_from_bytes(&read.schema)?, read.partitions as usize, mode)))
+            }
+            None => Err(DataFusionError::Internal("empty Ember plan node".into())),
+        }
+    }
+
+    fn try_encode(
+        &self,
+        node: Arc<dyn ExecutionPlan>,
+        buf: &mut Vec<u8>,
+        _converter: &dyn PhysicalProtoConverterExtension,
+    ) -> Result<()> {
+        let encoded = if let Some(write) = node.downcast_ref::<ShuffleWriteExec>() {
+            Node::Write(WriteNode { stage_id: write.stage_id() })
+        } else if let Some(read) = node.downcast_ref::<ShuffleReadExec>() {
+            Node::Read(ReadNode {
+                stage_id: read.stage_id(),
+                partitions: read.partitions() as u32,
+                passthrough: read.mode() == ReadMode::Passthrough,
+                schema: schema_to_bytes(&read.schema())?,
+            })
+        } else {
+            return Err(DataFusionError::NotImplemented(format!("Ember cannot encode {} for distribution", node.name())));
+        };
+        EmberNode { node: Some(encoded) }
+            .encode(buf)
+            .map_err(|e| DataFusionError::Internal(e.to_string()))
+    }
+}
+
+fn schema_to_bytes(schema: &SchemaRef) -> Result<Vec<u8>> {
+    let mut writer = StreamWriter::try_new(Vec::new(), schema)?;
+    writer.finish()?;
+    Ok(writer.into_inner()?)
+}
+
+fn schema_from_bytes(bytes: &[u8]) -> Result<SchemaRef> {
+    let reader = StreamReader::try_new(Cursor::new(bytes), None)?;
+    Ok(Arc::new(Schema::clone(reader.schema().as_ref())))
+}
+
+/// A plan as bytes for the wire.
+pub fn encode_plan(plan: Arc<dyn ExecutionPlan>) -> Result<Vec<u8>> {
+    Ok(PhysicalPlanNode::try_from_physical_plan(plan, &EmberCodec)?.encode_to_vec())
+}
+
+/// A plan from the wire, with functions and settings from `context`.
+pub fn decode_plan(bytes: &[u8], context: &TaskContext) -> Result<Arc<dyn ExecutionPlan>> {
+    let node = PhysicalPlanNode::decode(bytes).map_err(|e| DataFusionError::Internal(format!("bad plan bytes: {e}")))?;
+    node.try_into_physical_plan(context, &EmberCodec)
+}

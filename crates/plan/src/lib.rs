@@ -1,0 +1,17 @@
+//! Distributed plans for Ember. [`plan_stages`] cuts a DataFusion physical plan at its
+//! exchanges into a DAG of stages; every stage ends in a [`ShuffleWriteExec`] that writes each
+//! task's output as blocks (one data file plus an index per map task, compressed Arrow IPC),
+//! and reads its inputs through [`ShuffleReadExec`], which fetches blocks from disk or over
+//! Arrow Flight. [`encode_plan`]/[`decode_plan`] carry stage plans to executors.
+
+mod blocks;
+mod codec;
+mod flight_client;
+mod shuffle;
+mod stages;
+
+pub use blocks::{BlockError, BlockFetcher, MapOutputWriter, SharedFetcher, map_output_path, read_block};
+pub use codec::{EmberCodec, decode_plan, encode_plan};
+pub use flight_client::{FlightFetcher, LocalBlocks};
+pub use shuffle::{FetchFailedError, ReadMode, ShuffleReadExec, ShuffleWriteExec, TaskEnv};
+pub use stages::{Stage, StageDag, plan_stages};

@@ -1,0 +1,124 @@
+//! The stage DAG: DataFusion's physical plan cut at its exchanges.
+//!
+//! Cuts are made where data must move between partitions: every `RepartitionExec` (hash or
+//! round-robin), and below every `CoalescePartitionsExec` and `SortPreservingMergeExec`
+//! (which also covers the collected side of joins, which DataFusion feeds through a coalesce).
+//! Everything between two cuts runs inside one task, pipelined, exactly as DataFusion runs it.
+
+use std::fmt::Write;
+use std::sync::Arc;
+
+use datafusion::error::Result;
+use datafusion::physical_plan::coalesce_partitions::CoalescePartitionsExec;
+use datafusion::physical_plan::repartition::RepartitionExec;
+use datafusion::physical_plan::sorts::sort::SortExec;
+use datafusion::physical_plan::sorts::sort_preserving_merge::SortPreservingMergeExec;
+use datafusion::physical_plan::{ExecutionPlan, ExecutionPlanProperties, displayable, replace_children_if_necessary};
+
+use crate::shuffle::{ReadMode, ShuffleReadExec, ShuffleWriteExec};
+
+/// One stage: a plan ending in a [`ShuffleWriteExec`], run as one task per partition.
+#[derive(Debug, Clone)]
+pub struct Stage {
+    pub id: u32,
+    pub plan: Arc<dyn ExecutionPlan>,
+    /// Stages whose output this stage reads.
+    pub inputs: Vec<u32>,
+    pub tasks: usize,
+}
+
+/// Stages in dependency order: every stage comes after the stages it reads. The last stage
+/// is the final one, with a single task whose single block is the query's result.
+#[derive(Debug, Clone)]
+pub struct StageDag {
+    pub stages: Vec<Stage>,
+}
+
+impl StageDag {
+    pub fn final_stage(&self) -> &Stage {
+        self.stages.last().expect("a stage DAG has at least its final stage")
+    }
+
+    /// The DAG as text, for EXPLAIN.
+    pub fn display(&self) -> String {
+        let mut out = String::new();
+        for stage in &self.stages {
+            let inputs = if stage.inputs.is_empty() {
+                "reads no stage".to_string()
+            } else {
+                format!("reads stages {}", stage.inputs.iter().map(u32::to_string).collect::<Vec<_>>().join(", "))
+            };
+            let _ = writeln!(out, "Stage {} ({} tasks, {inputs}):", stage.id, stage.tasks);
+            for line in displayable(stage.plan.as_ref()).indent(false).to_string().lines() {
+                let _ = writeln!(out, "  {line}");
+            }
+        }
+        out
+    }
+}
+
+/// Cuts `plan` into stages.
+pub fn plan_stages(plan: Arc<dyn ExecutionPlan>) -> Result<StageDag> {
+    let plan = if plan.output_partitioning().partition_count() > 1 {
+        Arc::new(CoalescePartitionsExec::new(plan)) as Arc<dyn ExecutionPlan>
+    } else {
+        plan
+    };
+    let mut stages = Vec::new();
+    let root = cut(plan, &mut stages)?;
+    add_stage(&mut stages, root);
+    Ok(StageDag { stages })
+}
+
+fn add_stage(stages: &mut Vec<Stage>, plan: Arc<dyn ExecutionPlan>) -> u32 {
+    let id = stages.len() as u32 + 1;
+    let mut inputs = Vec::new();
+    collect_reads(&plan, &mut inputs);
+    let write = ShuffleWriteExec::new(id, plan);
+    stages.push(Stage { id, tasks: write.tasks(), plan: Arc::new(write), inputs });
+    id
+}
+
+fn collect_reads(plan: &Arc<dyn ExecutionPlan>, out: &mut Vec<u32>) {
+    if let Some(read) = plan.downcast_ref::<ShuffleReadExec>() {
+        if !out.contains(&read.stage_id()) {
+            out.push(read.stage_id());
+        }
+        return;
+    }
+    for child in plan.children() {
+        collect_reads(child, out);
+    }
+}
+
+fn cut(plan: Arc<dyn ExecutionPlan>, stages: &mut Vec<Stage>) -> Result<Arc<dyn ExecutionPlan>> {
+    let children = plan
+        .children()
+        .into_iter()
+        .map(|child| cut(child.clone(), stages))
+        .collect::<Result<Vec<_>>>()?;
+    let plan = if children.is_empty() { plan } else { replace_children_if_necessary(plan, children)? };
+
+    if let Some(exchange) = plan.downcast_ref::<RepartitionExec>() {
+        let partitions = exchange.partitioning().partition_count();
+        let ordering = exchange.preserve_order().then(|| exchange.properties().output_ordering().cloned()).flatten();
+        let schema = plan.schema();
+        let stage = add_stage(stages, plan);
+        let read: Arc<dyn ExecutionPlan> = Arc::new(ShuffleReadExec::new(stage, schema, partitions, ReadMode::Partitioned));
+        // An order-preserving exchange promised sorted partitions; blocks from several map
+        // tasks arrive interleaved, so sort them again.
+        return Ok(match ordering {
+            Some(ordering) => Arc::new(SortExec::new(ordering, read).with_preserve_partitioning(true)),
+            None => read,
+        });
+    }
+    let merges = plan.is::<CoalescePartitionsExec>() || plan.is::<SortPreservingMergeExec>();
+    if merges && let Some(child) = plan.children().first().map(|c| (*c).clone()) {
+        let partitions = child.output_partitioning().partition_count();
+        let schema = child.schema();
+        let stage = add_stage(stages, child);
+        let read: Arc<dyn ExecutionPlan> = Arc::new(ShuffleReadExec::new(stage, schema, partitions, ReadMode::Passthrough));
+        return replace_children_if_necessary(plan, vec![read]);
+    }
+    Ok(plan)
+}
