@@ -88,9 +88,7 @@ impl BlockFetcher for FlightFetcher {
         async move {
             let mut client = client?;
             let mut request = tonic::Request::new(Ticket { ticket: ticket.encode_to_vec().into() });
-            let bearer = format!("Bearer {secret}")
-                .parse()
-                .map_err(|_| BlockError::Refused("the secret is not valid header text".into()))?;
+            let bearer = ember_proto::bearer(&secret).map_err(|s| BlockError::Refused(s.message().to_string()))?;
             request.metadata_mut().insert(AUTH_HEADER, bearer);
             let response = client.do_get(request).await.map_err(|status| status_error(&address, status))?;
             let stream = FlightRecordBatchStream::new_from_flight_data(
