@@ -1,6 +1,8 @@
 //! The `ember` binary: parses arguments, builds the configuration and wires the library
 //! crates together. Nothing here decides how a query runs.
 
+mod application;
+mod executor_command;
 mod logging;
 mod progress;
 mod shell;
@@ -28,6 +30,8 @@ struct Cli {
 enum Command {
     /// Run SQL: from -e, from -f files, from standard input, or in an interactive shell.
     Sql(sql_command::SqlArgs),
+    /// Run an executor that joins a driver (started by a local-cluster master, or by hand).
+    Executor(executor_command::ExecutorArgs),
     /// List every setting with its value, source and description.
     Conf {
         #[command(flatten)]
@@ -98,7 +102,7 @@ enum Baseline {
 /// Options every command that runs queries shares; they feed the configuration.
 #[derive(Args, Clone, Default)]
 pub struct ConfArgs {
-    /// Where queries run: local, local[N], local[*] (sets spark.master).
+    /// Where queries run: local, local[N], local[*], local-cluster[E,C,M] (sets spark.master).
     #[arg(long)]
     master: Option<String>,
     /// A setting, key=value; repeatable. `ember conf` lists the keys.
@@ -142,6 +146,7 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Sql(args) => return sql_command::run(args),
+        Command::Executor(args) => return executor_command::run_executor(args),
         Command::Conf { conf, markdown } => list_conf(&conf, markdown),
         Command::Datagen {
             kind:

@@ -12,7 +12,7 @@ use ember_sql::{
 };
 
 use crate::progress::QueryProgress;
-use crate::{ConfArgs, logging, runtime, shell};
+use crate::{ConfArgs, application, logging, runtime, shell};
 
 #[derive(Args)]
 pub struct SqlArgs {
@@ -71,7 +71,7 @@ pub fn run(args: SqlArgs) -> ExitCode {
 fn run_inner(args: SqlArgs) -> Result<ExitCode, String> {
     let conf = args.conf.build()?;
     logging::init(&conf);
-    let runtime = runtime(conf.master().threads())?;
+    let runtime = runtime(local_threads(&conf))?;
     let format = match args.format {
         Format::Table => PrintFormat::Table,
         Format::Csv => PrintFormat::Csv,
@@ -95,7 +95,8 @@ fn run_inner(args: SqlArgs) -> Result<ExitCode, String> {
         progress: progress_wanted,
     };
 
-    let mut session = EmberSession::new(conf).map_err(|e| e.to_string())?;
+    let session = EmberSession::new(conf).map_err(|e| e.to_string())?;
+    let (mut session, _application) = application::attach(&runtime, session)?;
     for table in &args.tables {
         let spec = TableSpec::parse(table).map_err(|e| e.to_string())?;
         runtime
@@ -126,6 +127,15 @@ fn run_inner(args: SqlArgs) -> Result<ExitCode, String> {
         scripts.push((None, text));
     }
     run_scripts(&runtime, &mut session, &sink, scripts, output)
+}
+
+/// Threads this process needs: the engine's threads in local mode; a few for planning and
+/// scheduling when executors do the work.
+fn local_threads(conf: &ember_config::EmberConf) -> usize {
+    match conf.master() {
+        ember_config::Master::LocalCluster { .. } => 2,
+        master => master.threads(),
+    }
 }
 
 /// Parses every script first, so a syntax error anywhere runs nothing, then runs the

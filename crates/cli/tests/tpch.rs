@@ -1,17 +1,19 @@
 //! All 22 TPC-H queries at scale 0.1 through `ember sql`, compared with answers computed by
-//! DuckDB (scripts/tpch_reference_answers.py) and checked in under testdata/.
+//! DuckDB (scripts/tpch_reference_answers.py) and checked in under testdata/: in one process
+//! (`local[2]`) and distributed over executor processes (`local-cluster`), so every master must
+//! give the same, independently computed answers.
 
 mod common;
 
 use common::{repo_root, run, stderr, stdout, tpch_data, tpch_table_args};
 
-fn check(query: usize) {
+fn check(query: usize, master: &str) {
     let data = tpch_data("0.1");
     let file = repo_root().join(format!("examples/tpch/q{query:02}.sql"));
     let mut args = vec![
         "sql",
         "--master",
-        "local[2]",
+        master,
         "--format",
         "csv",
         "-f",
@@ -24,7 +26,7 @@ fn check(query: usize) {
     let output = run(&args.iter().map(String::as_str).collect::<Vec<_>>());
     assert!(
         output.status.success(),
-        "Q{query} failed:\n{}",
+        "Q{query} on {master} failed:\n{}",
         stderr(&output)
     );
     let expected =
@@ -36,13 +38,21 @@ fn check(query: usize) {
         &stdout(&output),
         ember_tpch::query_is_ordered(&sql),
     ) {
-        panic!("Q{query} differs from the reference: {difference}");
+        panic!("Q{query} on {master} differs from the reference: {difference}");
     }
 }
 
 macro_rules! tpch_tests {
     ($($name:ident => $n:expr),* $(,)?) => {
-        $(#[test] fn $name() { check($n); })*
+        mod local {
+            $(#[test] fn $name() { super::check($n, "local[2]"); })*
+        }
+        mod cluster_2x1 {
+            $(#[test] fn $name() { super::check($n, "local-cluster[2,1,1024]"); })*
+        }
+        mod cluster_3x1 {
+            $(#[test] fn $name() { super::check($n, "local-cluster[3,1,512]"); })*
+        }
     };
 }
 

@@ -9,6 +9,13 @@ pub enum Master {
     Local { threads: usize },
     /// `local[*]`: one process with as many threads as the machine has cores.
     LocalAllCores,
+    /// `local-cluster[E,C,M]`: a driver in this process and E executor processes on this
+    /// machine with C cores and M MiB each, talking over real sockets.
+    LocalCluster {
+        executors: usize,
+        cores: usize,
+        memory_mb: u64,
+    },
 }
 
 impl Master {
@@ -28,14 +35,41 @@ impl Master {
                 )),
             };
         }
+        if let Some(inner) = raw
+            .strip_prefix("local-cluster[")
+            .and_then(|r| r.strip_suffix(']'))
+        {
+            let parts: Vec<&str> = inner.split(',').map(str::trim).collect();
+            let bad = || {
+                format!(
+                    "`{raw}`: local-cluster[E,C,M] takes executors, cores and MiB per executor, all positive"
+                )
+            };
+            let [e, c, m] = parts.as_slice() else {
+                return Err(bad());
+            };
+            let positive = |s: &str| s.parse::<u64>().ok().filter(|n| *n > 0);
+            return match (positive(e), positive(c), positive(m)) {
+                (Some(e), Some(c), Some(m)) => Ok(Master::LocalCluster {
+                    executors: e as usize,
+                    cores: c as usize,
+                    memory_mb: m,
+                }),
+                _ => Err(bad()),
+            };
+        }
         Err(format!(
-            "`{raw}` is not a master Ember supports; use local, local[N] or local[*]"
+            "`{raw}` is not a master Ember supports; use local, local[N], local[*] or local-cluster[E,C,M]"
         ))
     }
 
-    /// Threads of execution this master gives the local engine.
+    /// Threads of execution this master offers: the local engine's threads, or every
+    /// executor core of a local cluster.
     pub fn threads(&self) -> usize {
         match self {
+            Master::LocalCluster {
+                executors, cores, ..
+            } => executors * cores,
             Master::Local { threads } => *threads,
             Master::LocalAllCores => std::thread::available_parallelism()
                 .map(|n| n.get())
@@ -49,6 +83,13 @@ impl fmt::Display for Master {
         match self {
             Master::Local { threads } => write!(f, "local[{threads}]"),
             Master::LocalAllCores => f.write_str("local[*]"),
+            Master::LocalCluster {
+                executors,
+                cores,
+                memory_mb,
+            } => {
+                write!(f, "local-cluster[{executors},{cores},{memory_mb}]")
+            }
         }
     }
 }
@@ -64,6 +105,20 @@ mod tests {
         assert_eq!(Master::parse("local[*]"), Ok(Master::LocalAllCores));
         assert!(Master::parse("local[0]").is_err());
         assert!(Master::parse("yarn").unwrap_err().contains("yarn"));
+        assert_eq!(
+            Master::parse("local-cluster[2, 1, 1024]"),
+            Ok(Master::LocalCluster {
+                executors: 2,
+                cores: 1,
+                memory_mb: 1024
+            })
+        );
+        assert_eq!(
+            Master::parse("local-cluster[3,2,512]").unwrap().threads(),
+            6
+        );
+        assert!(Master::parse("local-cluster[2,1]").is_err());
+        assert!(Master::parse("local-cluster[0,1,512]").is_err());
         assert!(Master::LocalAllCores.threads() >= 1);
     }
 }

@@ -69,6 +69,46 @@ pub static KEYS: &[ConfKey] = &[
         session: false,
     },
     ConfKey {
+        name: "spark.authenticate.secret",
+        kind: ValueKind::String,
+        default: None,
+        doc: "The secret every driver and executor call must present. Unset means a fresh random secret per application, handed to the executors Ember starts.",
+        secret: true,
+        session: false,
+    },
+    ConfKey {
+        name: "spark.driver.bindAddress",
+        kind: ValueKind::String,
+        default: Some("127.0.0.1"),
+        doc: "Address the driver's executor endpoint listens on; 0.0.0.0 accepts executors from other machines.",
+        secret: false,
+        session: false,
+    },
+    ConfKey {
+        name: "spark.driver.host",
+        kind: ValueKind::String,
+        default: Some("127.0.0.1"),
+        doc: "Host name or address executors use to reach the driver.",
+        secret: false,
+        session: false,
+    },
+    ConfKey {
+        name: "spark.driver.port",
+        kind: ValueKind::Int { min: 0, max: 65535 },
+        default: Some("0"),
+        doc: "Port of the driver's executor endpoint; 0 picks a free port.",
+        secret: false,
+        session: false,
+    },
+    ConfKey {
+        name: "spark.executor.heartbeatInterval",
+        kind: ValueKind::Duration,
+        default: Some("2s"),
+        doc: "How often executors report to the driver; must be well below spark.network.timeout.",
+        secret: false,
+        session: false,
+    },
+    ConfKey {
         name: "spark.local.dir",
         kind: ValueKind::String,
         default: None,
@@ -93,6 +133,14 @@ pub static KEYS: &[ConfKey] = &[
         session: false,
     },
     ConfKey {
+        name: "spark.network.timeout",
+        kind: ValueKind::Duration,
+        default: Some("30s"),
+        doc: "An executor silent for this long is declared lost and its work is recomputed elsewhere.",
+        secret: false,
+        session: false,
+    },
+    ConfKey {
         name: "spark.sql.session.timeZone",
         kind: ValueKind::String,
         default: Some("UTC"),
@@ -111,10 +159,25 @@ pub static KEYS: &[ConfKey] = &[
         secret: false,
         session: true,
     },
+    ConfKey {
+        name: "spark.stage.maxConsecutiveAttempts",
+        kind: ValueKind::Int { min: 1, max: 1000 },
+        default: Some("4"),
+        doc: "Times a stage may lose its output (to a lost executor or a failed fetch) and run again before its job fails.",
+        secret: false,
+        session: false,
+    },
+    ConfKey {
+        name: "spark.task.maxFailures",
+        kind: ValueKind::Int { min: 1, max: 1000 },
+        default: Some("4"),
+        doc: "Attempts of one task before its job fails.",
+        secret: false,
+        session: false,
+    },
 ];
 
-/// The registry entry for `name`, if Ember knows it.
-/// Exact spelling wins; otherwise case is ignored, because SQL `SET` lower-cases its
+/// The registry entry for `name`, if Ember knows it. Exact spelling wins; otherwise case is ignored, because SQL `SET` lower-cases its
 /// variable names and no two keys differ only in case.
 pub fn lookup(name: &str) -> Option<&'static ConfKey> {
     KEYS.iter()

@@ -18,7 +18,7 @@ pub enum ValueKind {
     String,
     /// One of a fixed set of words, compared case-insensitively.
     Enum(&'static [&'static str]),
-    /// A master URL: `local`, `local[N]`, `local[*]`.
+    /// A master URL: `local`, `local[N]`, `local[*]`, `local-cluster[E,C,M]`.
     Master,
 }
 
@@ -35,7 +35,9 @@ impl ValueKind {
             ValueKind::Duration => "a duration, e.g. 500ms, 120s or 5m".into(),
             ValueKind::String => "a string".into(),
             ValueKind::Enum(words) => format!("one of {}", words.join(", ")),
-            ValueKind::Master => "a master URL: local, local[N] or local[*]".into(),
+            ValueKind::Master => {
+                "a master URL: local, local[N], local[*] or local-cluster[E,C,M]".into()
+            }
         }
     }
 

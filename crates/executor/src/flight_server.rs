@@ -31,7 +31,10 @@ impl BlockServer {
     pub fn into_service(
         self,
         secret: Arc<str>,
-    ) -> InterceptedService<FlightServiceServer<BlockServer>, impl tonic::service::Interceptor + Clone> {
+    ) -> InterceptedService<
+        FlightServiceServer<BlockServer>,
+        impl tonic::service::Interceptor + Clone,
+    > {
         let server = FlightServiceServer::new(self)
             .max_decoding_message_size(MAX_MESSAGE_BYTES)
             .max_encoding_message_size(MAX_MESSAGE_BYTES);
@@ -40,7 +43,9 @@ impl BlockServer {
 }
 
 fn unsupported<T>() -> Result<T, Status> {
-    Err(Status::unimplemented("Ember executors only serve blocks through DoGet"))
+    Err(Status::unimplemented(
+        "Ember executors only serve blocks through DoGet",
+    ))
 }
 
 #[tonic::async_trait]
@@ -53,10 +58,19 @@ impl FlightService for BlockServer {
     type ListActionsStream = BoxedStream<ActionType>;
     type DoExchangeStream = BoxedStream<FlightData>;
 
-    async fn do_get(&self, request: Request<Ticket>) -> Result<Response<Self::DoGetStream>, Status> {
+    async fn do_get(
+        &self,
+        request: Request<Ticket>,
+    ) -> Result<Response<Self::DoGetStream>, Status> {
         let ticket = BlockTicket::decode(request.into_inner().ticket)
             .map_err(|e| Status::invalid_argument(format!("bad block ticket: {e}")))?;
-        let path = map_output_path(&self.root, ticket.job_id, ticket.stage_id, ticket.stage_attempt, ticket.map_partition);
+        let path = map_output_path(
+            &self.root,
+            ticket.job_id,
+            ticket.stage_id,
+            ticket.stage_attempt,
+            ticket.map_partition,
+        );
         let reduce = ticket.reduce_partition as usize;
         let batches = tokio::task::spawn_blocking(move || read_block(&path, reduce))
             .await
@@ -71,31 +85,58 @@ impl FlightService for BlockServer {
         Ok(Response::new(stream.boxed()))
     }
 
-    async fn handshake(&self, _: Request<Streaming<HandshakeRequest>>) -> Result<Response<Self::HandshakeStream>, Status> {
+    async fn handshake(
+        &self,
+        _: Request<Streaming<HandshakeRequest>>,
+    ) -> Result<Response<Self::HandshakeStream>, Status> {
         unsupported()
     }
-    async fn list_flights(&self, _: Request<Criteria>) -> Result<Response<Self::ListFlightsStream>, Status> {
+    async fn list_flights(
+        &self,
+        _: Request<Criteria>,
+    ) -> Result<Response<Self::ListFlightsStream>, Status> {
         unsupported()
     }
-    async fn get_flight_info(&self, _: Request<FlightDescriptor>) -> Result<Response<FlightInfo>, Status> {
+    async fn get_flight_info(
+        &self,
+        _: Request<FlightDescriptor>,
+    ) -> Result<Response<FlightInfo>, Status> {
         unsupported()
     }
-    async fn poll_flight_info(&self, _: Request<FlightDescriptor>) -> Result<Response<PollInfo>, Status> {
+    async fn poll_flight_info(
+        &self,
+        _: Request<FlightDescriptor>,
+    ) -> Result<Response<PollInfo>, Status> {
         unsupported()
     }
-    async fn get_schema(&self, _: Request<FlightDescriptor>) -> Result<Response<SchemaResult>, Status> {
+    async fn get_schema(
+        &self,
+        _: Request<FlightDescriptor>,
+    ) -> Result<Response<SchemaResult>, Status> {
         unsupported()
     }
-    async fn do_put(&self, _: Request<Streaming<FlightData>>) -> Result<Response<Self::DoPutStream>, Status> {
+    async fn do_put(
+        &self,
+        _: Request<Streaming<FlightData>>,
+    ) -> Result<Response<Self::DoPutStream>, Status> {
         unsupported()
     }
-    async fn do_action(&self, _: Request<Action>) -> Result<Response<Self::DoActionStream>, Status> {
+    async fn do_action(
+        &self,
+        _: Request<Action>,
+    ) -> Result<Response<Self::DoActionStream>, Status> {
         unsupported()
     }
-    async fn list_actions(&self, _: Request<Empty>) -> Result<Response<Self::ListActionsStream>, Status> {
+    async fn list_actions(
+        &self,
+        _: Request<Empty>,
+    ) -> Result<Response<Self::ListActionsStream>, Status> {
         unsupported()
     }
-    async fn do_exchange(&self, _: Request<Streaming<FlightData>>) -> Result<Response<Self::DoExchangeStream>, Status> {
+    async fn do_exchange(
+        &self,
+        _: Request<Streaming<FlightData>>,
+    ) -> Result<Response<Self::DoExchangeStream>, Status> {
         unsupported()
     }
 }

@@ -17,8 +17,8 @@ use datafusion::execution::runtime_env::{RuntimeEnv, RuntimeEnvBuilder};
 use ember_plan::{FlightFetcher, LocalBlocks};
 use ember_proto::driver_client::DriverClient;
 use ember_proto::{
-    AUTH_HEADER, ExecutorMessage, Heartbeat, MAX_MESSAGE_BYTES, Register, TaskId,
-    driver_message, executor_message,
+    AUTH_HEADER, ExecutorMessage, Heartbeat, MAX_MESSAGE_BYTES, Register, TaskId, driver_message,
+    executor_message,
 };
 use tokio::sync::mpsc;
 use tokio::task::AbortHandle;
@@ -49,7 +49,11 @@ pub struct ExecutorOptions {
 #[derive(Debug, thiserror::Error)]
 pub enum ExecutorError {
     #[error("cannot reach the driver at {address} after {attempts} attempts: {message}")]
-    DriverUnreachable { address: String, attempts: u32, message: String },
+    DriverUnreachable {
+        address: String,
+        attempts: u32,
+        message: String,
+    },
     #[error("the driver refused this executor: {0}")]
     Refused(String),
     #[error("lost the driver: {0}")]
@@ -62,7 +66,9 @@ pub enum ExecutorError {
 
 /// Runs the executor until the driver shuts it down (Ok) or is lost (Err).
 pub async fn run(options: ExecutorOptions) -> Result<(), ExecutorError> {
-    let shuffle_root = options.local_dir.join(format!("ember-{}", options.executor_id));
+    let shuffle_root = options
+        .local_dir
+        .join(format!("ember-{}", options.executor_id));
     std::fs::create_dir_all(&shuffle_root).map_err(|e| ExecutorError::LocalDir {
         path: shuffle_root.clone(),
         message: e.to_string(),
@@ -78,7 +84,10 @@ async fn serve(options: &ExecutorOptions, shuffle_root: PathBuf) -> Result<(), E
     let flight_address = start_flight_server(options, shuffle_root.clone(), secret.clone()).await?;
     let runtime = executor_runtime(options)?;
     let fetcher = Arc::new(FlightFetcher::new(
-        Some(LocalBlocks { executor_id: options.executor_id.clone(), root: shuffle_root.clone() }),
+        Some(LocalBlocks {
+            executor_id: options.executor_id.clone(),
+            root: shuffle_root.clone(),
+        }),
         &options.secret,
     ));
 
@@ -95,11 +104,15 @@ async fn serve(options: &ExecutorOptions, shuffle_root: PathBuf) -> Result<(), E
             memory_bytes: options.memory_bytes,
         })),
     };
-    outbound.send(register).await.map_err(|e| ExecutorError::DriverLost(e.to_string()))?;
+    outbound
+        .send(register)
+        .await
+        .map_err(|e| ExecutorError::DriverLost(e.to_string()))?;
     let mut request = tonic::Request::new(ReceiverStream::new(outbound_rx));
     request.metadata_mut().insert(
         AUTH_HEADER,
-        ember_proto::bearer(&options.secret).map_err(|s| ExecutorError::Refused(s.message().into()))?,
+        ember_proto::bearer(&options.secret)
+            .map_err(|s| ExecutorError::Refused(s.message().into()))?,
     );
     let mut inbound = match client.attach(request).await {
         Ok(response) => response.into_inner(),
@@ -123,7 +136,11 @@ async fn serve(options: &ExecutorOptions, shuffle_root: PathBuf) -> Result<(), E
     let outcome = loop {
         let message = match inbound.message().await {
             Ok(Some(message)) => message,
-            Ok(None) => break Err(ExecutorError::DriverLost("the driver closed the connection".into())),
+            Ok(None) => {
+                break Err(ExecutorError::DriverLost(
+                    "the driver closed the connection".into(),
+                ));
+            }
             Err(status) => break Err(ExecutorError::DriverLost(status.message().to_string())),
         };
         running.retain(|_, handle| !handle.is_finished());
@@ -180,38 +197,74 @@ struct TaskKey(u64, u32, u32, u32, u32);
 
 impl TaskKey {
     fn of(task: Option<&TaskId>) -> TaskKey {
-        let t = task.cloned().unwrap_or_default();
-        TaskKey(t.job_id, t.stage_id, t.stage_attempt, t.partition, t.task_attempt)
+        let t = task.copied().unwrap_or_default();
+        TaskKey(
+            t.job_id,
+            t.stage_id,
+            t.stage_attempt,
+            t.partition,
+            t.task_attempt,
+        )
     }
 }
 
 fn executor_runtime(options: &ExecutorOptions) -> Result<Arc<RuntimeEnv>, ExecutorError> {
-    let spill_dir = options.local_dir.join(format!("ember-{}-spill", options.executor_id));
-    std::fs::create_dir_all(&spill_dir).map_err(|e| ExecutorError::LocalDir { path: spill_dir.clone(), message: e.to_string() })?;
+    let spill_dir = options
+        .local_dir
+        .join(format!("ember-{}-spill", options.executor_id));
+    std::fs::create_dir_all(&spill_dir).map_err(|e| ExecutorError::LocalDir {
+        path: spill_dir.clone(),
+        message: e.to_string(),
+    })?;
     let pool = (options.memory_bytes as f64 * MEMORY_POOL_FRACTION) as usize;
     RuntimeEnvBuilder::new()
         .with_memory_pool(Arc::new(FairSpillPool::new(pool)))
-        .with_disk_manager_builder(DiskManagerBuilder::default().with_mode(DiskManagerMode::Directories(vec![spill_dir.clone()])))
+        .with_disk_manager_builder(
+            DiskManagerBuilder::default()
+                .with_mode(DiskManagerMode::Directories(vec![spill_dir.clone()])),
+        )
         .build_arc()
-        .map_err(|e| ExecutorError::LocalDir { path: spill_dir, message: e.to_string() })
+        .map_err(|e| ExecutorError::LocalDir {
+            path: spill_dir,
+            message: e.to_string(),
+        })
 }
 
-async fn start_flight_server(options: &ExecutorOptions, root: PathBuf, secret: Arc<str>) -> Result<String, ExecutorError> {
+async fn start_flight_server(
+    options: &ExecutorOptions,
+    root: PathBuf,
+    secret: Arc<str>,
+) -> Result<String, ExecutorError> {
     let bind = format!("{}:0", options.bind_host);
-    let fail = |message: String| ExecutorError::FlightServer { address: bind.clone(), message };
-    let listener = tokio::net::TcpListener::bind(&bind).await.map_err(|e| fail(e.to_string()))?;
-    let port = listener.local_addr().map_err(|e| fail(e.to_string()))?.port();
+    let fail = |message: String| ExecutorError::FlightServer {
+        address: bind.clone(),
+        message,
+    };
+    let listener = tokio::net::TcpListener::bind(&bind)
+        .await
+        .map_err(|e| fail(e.to_string()))?;
+    let port = listener
+        .local_addr()
+        .map_err(|e| fail(e.to_string()))?
+        .port();
     let service = flight_server::BlockServer::new(root).into_service(secret);
     let incoming = tokio_stream::wrappers::TcpListenerStream::new(listener);
     tokio::spawn(async move {
-        if let Err(e) = Server::builder().tcp_nodelay(true).add_service(service).serve_with_incoming(incoming).await {
+        if let Err(e) = Server::builder()
+            .tcp_nodelay(true)
+            .add_service(service)
+            .serve_with_incoming(incoming)
+            .await
+        {
             tracing::error!(error = %e, "block server stopped");
         }
     });
     Ok(format!("{}:{port}", options.advertise_host))
 }
 
-async fn connect_with_retries(options: &ExecutorOptions) -> Result<tonic::transport::Channel, ExecutorError> {
+async fn connect_with_retries(
+    options: &ExecutorOptions,
+) -> Result<tonic::transport::Channel, ExecutorError> {
     let unreachable = |attempts, message: String| ExecutorError::DriverUnreachable {
         address: options.driver.clone(),
         attempts,

@@ -33,7 +33,7 @@ impl TaskRunner {
 
     pub async fn run(&self, launch: LaunchTask) {
         self.running.fetch_add(1, Ordering::Relaxed);
-        let task = launch.task.clone().unwrap_or_default();
+        let task = launch.task.unwrap_or_default();
         tracing::debug!(executor = %self.executor_id, job = task.job_id, stage = task.stage_id, partition = task.partition, attempt = task.task_attempt, "task started");
         let result = self.execute(launch).await;
         self.running.fetch_sub(1, Ordering::Relaxed);
@@ -46,19 +46,28 @@ impl TaskRunner {
                     executor_id: fetch.executor_id.clone(),
                     message: fetch.to_string(),
                 }),
-                None => task_status::Result::Failed(TaskFailed { message: error.strip_backtrace() }),
+                None => task_status::Result::Failed(TaskFailed {
+                    message: error.strip_backtrace(),
+                }),
             },
         };
         self.report(task, outcome).await;
     }
 
     pub async fn report_killed(&self, task: Option<TaskId>) {
-        self.report(task.unwrap_or_default(), task_status::Result::Killed(TaskKilled {})).await;
+        self.report(
+            task.unwrap_or_default(),
+            task_status::Result::Killed(TaskKilled {}),
+        )
+        .await;
     }
 
     async fn report(&self, task: TaskId, result: task_status::Result) {
         let status = ExecutorMessage {
-            kind: Some(executor_message::Kind::Status(TaskStatus { task: Some(task), result: Some(result) })),
+            kind: Some(executor_message::Kind::Status(TaskStatus {
+                task: Some(task),
+                result: Some(result),
+            })),
         };
         // If the driver is gone the executor is shutting down anyway.
         let _ = self.outbound.send(status).await;
@@ -85,11 +94,20 @@ impl TaskRunner {
         let config = config.with_extension(Arc::new(env));
         let context = SessionContext::new_with_config_rt(config, self.runtime.clone()).task_ctx();
         let plan = decode_plan(&launch.plan, &context)?;
-        let batches: Vec<_> = plan.execute(task.partition as usize, context)?.try_collect().await?;
+        let batches: Vec<_> = plan
+            .execute(task.partition as usize, context)?
+            .try_collect()
+            .await?;
         let mut stats = TaskSucceeded::default();
         for batch in batches {
-            let rows = batch.column(1).as_any().downcast_ref::<arrow::array::UInt64Array>();
-            let bytes = batch.column(2).as_any().downcast_ref::<arrow::array::UInt64Array>();
+            let rows = batch
+                .column(1)
+                .as_any()
+                .downcast_ref::<arrow::array::UInt64Array>();
+            let bytes = batch
+                .column(2)
+                .as_any()
+                .downcast_ref::<arrow::array::UInt64Array>();
             if let (Some(rows), Some(bytes)) = (rows, bytes) {
                 stats.partition_rows.extend(rows.values().iter().copied());
                 stats.partition_bytes.extend(bytes.values().iter().copied());

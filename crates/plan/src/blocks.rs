@@ -67,7 +67,11 @@ impl MapOutputWriter {
         })
     }
 
-    pub fn write(&mut self, partition: usize, batch: &RecordBatch) -> Result<(), arrow::error::ArrowError> {
+    pub fn write(
+        &mut self,
+        partition: usize,
+        batch: &RecordBatch,
+    ) -> Result<(), arrow::error::ArrowError> {
         if batch.num_rows() == 0 {
             return Ok(());
         }
@@ -75,7 +79,11 @@ impl MapOutputWriter {
             Some(writer) => writer,
             slot => {
                 let file = BufWriter::new(File::create(&self.spool_paths[partition])?);
-                slot.insert(StreamWriter::try_new_with_options(file, &self.schema, write_options())?)
+                slot.insert(StreamWriter::try_new_with_options(
+                    file,
+                    &self.schema,
+                    write_options(),
+                )?)
             }
         };
         spool.write(batch)?;
@@ -131,7 +139,10 @@ impl Drop for MapOutputWriter {
 }
 
 /// Reads one reduce partition's block from a map output's data file.
-pub fn read_block(data_path: &Path, reduce_partition: usize) -> Result<Vec<RecordBatch>, BlockError> {
+pub fn read_block(
+    data_path: &Path,
+    reduce_partition: usize,
+) -> Result<Vec<RecordBatch>, BlockError> {
     let missing = |e: std::io::Error| BlockError::Missing(format!("{}: {e}", data_path.display()));
     let mut index = File::open(index_path(data_path)).map_err(missing)?;
     let mut bounds = [0u8; 16];
@@ -214,7 +225,14 @@ mod tests {
             read_block(&path, p)
                 .unwrap()
                 .iter()
-                .flat_map(|b| b.column(0).as_any().downcast_ref::<Int64Array>().unwrap().values().to_vec())
+                .flat_map(|b| {
+                    b.column(0)
+                        .as_any()
+                        .downcast_ref::<Int64Array>()
+                        .unwrap()
+                        .values()
+                        .to_vec()
+                })
                 .collect()
         };
         assert_eq!(values(0), vec![1, 2, 3]);

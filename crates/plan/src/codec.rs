@@ -10,7 +10,9 @@ use arrow::ipc::writer::StreamWriter;
 use datafusion::error::{DataFusionError, Result};
 use datafusion::execution::TaskContext;
 use datafusion::physical_plan::ExecutionPlan;
-use datafusion_proto::physical_plan::{AsExecutionPlan, PhysicalExtensionCodec, PhysicalProtoConverterExtension};
+use datafusion_proto::physical_plan::{
+    AsExecutionPlan, PhysicalExtensionCodec, PhysicalProtoConverterExtension,
+};
 use datafusion_proto::protobuf::PhysicalPlanNode;
 use prost::Message;
 
@@ -61,17 +63,30 @@ impl PhysicalExtensionCodec for EmberCodec {
         _ctx: &TaskContext,
         _converter: &dyn PhysicalProtoConverterExtension,
     ) -> Result<Arc<dyn ExecutionPlan>> {
-        let node = EmberNode::decode(buf).map_err(|e| DataFusionError::Internal(format!("bad Ember plan node: {e}")))?;
+        let node = EmberNode::decode(buf)
+            .map_err(|e| DataFusionError::Internal(format!("bad Ember plan node: {e}")))?;
         match node.node {
             Some(Node::Write(write)) => {
-                let input = inputs
-                    .first()
-                    .ok_or_else(|| DataFusionError::Internal("ShuffleWriteExec without input".into()))?;
-                Ok(Arc::new(ShuffleWriteExec::new(write.stage_id, input.clone())))
+                let input = inputs.first().ok_or_else(|| {
+                    DataFusionError::Internal("ShuffleWriteExec without input".into())
+                })?;
+                Ok(Arc::new(ShuffleWriteExec::new(
+                    write.stage_id,
+                    input.clone(),
+                )))
             }
             Some(Node::Read(read)) => {
-                let mode = if read.passthrough { ReadMode::Passthrough } else { ReadMode::Partitioned };
-                Ok(Arc::new(ShuffleReadExec::new(read.stage_id, schema_from_bytes(&read.schema)?, read.partitions as usize, mode)))
+                let mode = if read.passthrough {
+                    ReadMode::Passthrough
+                } else {
+                    ReadMode::Partitioned
+                };
+                Ok(Arc::new(ShuffleReadExec::new(
+                    read.stage_id,
+                    schema_from_bytes(&read.schema)?,
+                    read.partitions as usize,
+                    mode,
+                )))
             }
             None => Err(DataFusionError::Internal("empty Ember plan node".into())),
         }
@@ -84,7 +99,9 @@ impl PhysicalExtensionCodec for EmberCodec {
         _converter: &dyn PhysicalProtoConverterExtension,
     ) -> Result<()> {
         let encoded = if let Some(write) = node.downcast_ref::<ShuffleWriteExec>() {
-            Node::Write(WriteNode { stage_id: write.stage_id() })
+            Node::Write(WriteNode {
+                stage_id: write.stage_id(),
+            })
         } else if let Some(read) = node.downcast_ref::<ShuffleReadExec>() {
             Node::Read(ReadNode {
                 stage_id: read.stage_id(),
@@ -93,11 +110,16 @@ impl PhysicalExtensionCodec for EmberCodec {
                 schema: schema_to_bytes(&read.schema())?,
             })
         } else {
-            return Err(DataFusionError::NotImplemented(format!("Ember cannot encode {} for distribution", node.name())));
+            return Err(DataFusionError::NotImplemented(format!(
+                "Ember cannot encode {} for distribution",
+                node.name()
+            )));
         };
-        EmberNode { node: Some(encoded) }
-            .encode(buf)
-            .map_err(|e| DataFusionError::Internal(e.to_string()))
+        EmberNode {
+            node: Some(encoded),
+        }
+        .encode(buf)
+        .map_err(|e| DataFusionError::Internal(e.to_string()))
     }
 }
 
@@ -119,6 +141,7 @@ pub fn encode_plan(plan: Arc<dyn ExecutionPlan>) -> Result<Vec<u8>> {
 
 /// A plan from the wire, with functions and settings from `context`.
 pub fn decode_plan(bytes: &[u8], context: &TaskContext) -> Result<Arc<dyn ExecutionPlan>> {
-    let node = PhysicalPlanNode::decode(bytes).map_err(|e| DataFusionError::Internal(format!("bad plan bytes: {e}")))?;
+    let node = PhysicalPlanNode::decode(bytes)
+        .map_err(|e| DataFusionError::Internal(format!("bad plan bytes: {e}")))?;
     node.try_into_physical_plan(context, &EmberCodec)
 }

@@ -36,7 +36,9 @@ pub struct FlightFetcher {
 impl fmt::Debug for FlightFetcher {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         // Never the secret.
-        f.debug_struct("FlightFetcher").field("local", &self.local).finish()
+        f.debug_struct("FlightFetcher")
+            .field("local", &self.local)
+            .finish()
     }
 }
 
@@ -55,7 +57,10 @@ impl FlightFetcher {
             return Ok(client.clone());
         }
         let endpoint = Endpoint::from_shared(format!("http://{address}"))
-            .map_err(|e| BlockError::Unreachable { address: address.into(), message: e.to_string() })?
+            .map_err(|e| BlockError::Unreachable {
+                address: address.into(),
+                message: e.to_string(),
+            })?
             .connect_timeout(Duration::from_secs(5))
             .tcp_nodelay(true);
         let client = FlightServiceClient::new(endpoint.connect_lazy())
@@ -72,8 +77,18 @@ impl BlockFetcher for FlightFetcher {
         location: &MapOutputLocation,
         ticket: BlockTicket,
     ) -> BoxFuture<'static, Result<Vec<RecordBatch>, BlockError>> {
-        if let Some(local) = self.local.as_ref().filter(|l| l.executor_id == location.executor_id) {
-            let path = map_output_path(&local.root, ticket.job_id, ticket.stage_id, ticket.stage_attempt, ticket.map_partition);
+        if let Some(local) = self
+            .local
+            .as_ref()
+            .filter(|l| l.executor_id == location.executor_id)
+        {
+            let path = map_output_path(
+                &local.root,
+                ticket.job_id,
+                ticket.stage_id,
+                ticket.stage_attempt,
+                ticket.map_partition,
+            );
             let reduce = ticket.reduce_partition as usize;
             return async move {
                 tokio::task::spawn_blocking(move || read_block(&path, reduce))
@@ -87,12 +102,20 @@ impl BlockFetcher for FlightFetcher {
         let secret = self.secret.clone();
         async move {
             let mut client = client?;
-            let mut request = tonic::Request::new(Ticket { ticket: ticket.encode_to_vec().into() });
-            let bearer = ember_proto::bearer(&secret).map_err(|s| BlockError::Refused(s.message().to_string()))?;
+            let mut request = tonic::Request::new(Ticket {
+                ticket: ticket.encode_to_vec().into(),
+            });
+            let bearer = ember_proto::bearer(&secret)
+                .map_err(|s| BlockError::Refused(s.message().to_string()))?;
             request.metadata_mut().insert(AUTH_HEADER, bearer);
-            let response = client.do_get(request).await.map_err(|status| status_error(&address, status))?;
+            let response = client
+                .do_get(request)
+                .await
+                .map_err(|status| status_error(&address, status))?;
             let stream = FlightRecordBatchStream::new_from_flight_data(
-                response.into_inner().map_err(|status| FlightError::Tonic(Box::new(status))),
+                response
+                    .into_inner()
+                    .map_err(|status| FlightError::Tonic(Box::new(status))),
             );
             stream.try_collect().await.map_err(|e| match e {
                 FlightError::Tonic(status) => status_error(&address, *status),

@@ -17,7 +17,9 @@ use datafusion::physical_plan::execution_plan::{Boundedness, EmissionType};
 use datafusion::physical_plan::metrics::Time;
 use datafusion::physical_plan::repartition::{BatchPartitioner, RepartitionExec};
 use datafusion::physical_plan::stream::RecordBatchStreamAdapter;
-use datafusion::physical_plan::{DisplayAs, DisplayFormatType, ExecutionPlan, ExecutionPlanProperties, PlanProperties};
+use datafusion::physical_plan::{
+    DisplayAs, DisplayFormatType, ExecutionPlan, ExecutionPlanProperties, PlanProperties,
+};
 use ember_proto::{BlockTicket, MapOutputLocation};
 use futures::{StreamExt, TryStreamExt};
 
@@ -39,14 +41,18 @@ fn task_env(context: &TaskContext) -> Result<Arc<TaskEnv>> {
     context
         .session_config()
         .get_extension::<TaskEnv>()
-        .ok_or_else(|| DataFusionError::Internal("shuffle operator run outside an Ember task".into()))
+        .ok_or_else(|| {
+            DataFusionError::Internal("shuffle operator run outside an Ember task".into())
+        })
 }
 
 /// A block could not be fetched: its producer is presumed lost. Travels inside
 /// `DataFusionError::External` so the executor can report it as a fetch failure, which makes
 /// the scheduler re-run the map task that produced the block.
 #[derive(Debug, Clone, thiserror::Error)]
-#[error("fetch failed for stage {stage_id} map {map_partition} on executor {executor_id}: {source}")]
+#[error(
+    "fetch failed for stage {stage_id} map {map_partition} on executor {executor_id}: {source}"
+)]
 pub struct FetchFailedError {
     pub stage_id: u32,
     pub map_partition: u32,
@@ -93,14 +99,20 @@ pub struct ShuffleWriteExec {
 
 impl ShuffleWriteExec {
     pub fn new(stage_id: u32, input: Arc<dyn ExecutionPlan>) -> ShuffleWriteExec {
-        let tasks = Self::source_of(&input).output_partitioning().partition_count();
+        let tasks = Self::source_of(&input)
+            .output_partitioning()
+            .partition_count();
         let properties = PlanProperties::new(
             EquivalenceProperties::new(stats_schema()),
             Partitioning::UnknownPartitioning(tasks),
             EmissionType::Final,
             Boundedness::Bounded,
         );
-        ShuffleWriteExec { stage_id, input, properties: Arc::new(properties) }
+        ShuffleWriteExec {
+            stage_id,
+            input,
+            properties: Arc::new(properties),
+        }
     }
 
     fn source_of(input: &Arc<dyn ExecutionPlan>) -> &Arc<dyn ExecutionPlan> {
@@ -129,13 +141,21 @@ impl ShuffleWriteExec {
 
     /// How many blocks each task writes: one per output partition of the exchange.
     pub fn output_partitions(&self) -> usize {
-        self.exchange().map(|e| e.partitioning().partition_count()).unwrap_or(1)
+        self.exchange()
+            .map(|e| e.partitioning().partition_count())
+            .unwrap_or(1)
     }
 }
 
 impl DisplayAs for ShuffleWriteExec {
     fn fmt_as(&self, _: DisplayFormatType, f: &mut fmt::Formatter) -> fmt::Result {
-        write!(f, "ShuffleWriteExec: stage={}, tasks={}, partitions={}", self.stage_id, self.tasks(), self.output_partitions())
+        write!(
+            f,
+            "ShuffleWriteExec: stage={}, tasks={}, partitions={}",
+            self.stage_id,
+            self.tasks(),
+            self.output_partitions()
+        )
     }
 }
 
@@ -159,29 +179,52 @@ impl ExecutionPlan for ShuffleWriteExec {
         Ok(TreeNodeRecursion::Continue)
     }
 
-    fn with_new_children(self: Arc<Self>, children: Vec<Arc<dyn ExecutionPlan>>) -> Result<Arc<dyn ExecutionPlan>> {
-        let input = children.into_iter().next().ok_or_else(|| DataFusionError::Internal("ShuffleWriteExec needs one child".into()))?;
+    fn with_new_children(
+        self: Arc<Self>,
+        children: Vec<Arc<dyn ExecutionPlan>>,
+    ) -> Result<Arc<dyn ExecutionPlan>> {
+        let input = children
+            .into_iter()
+            .next()
+            .ok_or_else(|| DataFusionError::Internal("ShuffleWriteExec needs one child".into()))?;
         Ok(Arc::new(ShuffleWriteExec::new(self.stage_id, input)))
     }
 
     /// Writes this task's blocks and yields one row per output partition: rows and bytes.
-    fn execute(&self, partition: usize, context: Arc<TaskContext>) -> Result<SendableRecordBatchStream> {
+    fn execute(
+        &self,
+        partition: usize,
+        context: Arc<TaskContext>,
+    ) -> Result<SendableRecordBatchStream> {
         let env = task_env(&context)?;
         let source = Self::source_of(&self.input);
         let schema = source.schema();
         let mut input = source.execute(partition, context)?;
         let outputs = self.output_partitions();
         let mut partitioner = match self.exchange() {
-            Some(exchange) => Some(BatchPartitioner::try_new(exchange.partitioning().clone(), Time::new(), partition, self.tasks())?),
+            Some(exchange) => Some(BatchPartitioner::try_new(
+                exchange.partitioning().clone(),
+                Time::new(),
+                partition,
+                self.tasks(),
+            )?),
             None => None,
         };
-        let path = map_output_path(&env.shuffle_root, env.job_id, self.stage_id, env.stage_attempt, partition as u32);
+        let path = map_output_path(
+            &env.shuffle_root,
+            env.job_id,
+            self.stage_id,
+            env.stage_attempt,
+            partition as u32,
+        );
         let write = async move {
             let mut writer = MapOutputWriter::new(path, outputs, schema)?;
             while let Some(batch) = input.next().await {
                 let batch = batch?;
                 match partitioner.as_mut() {
-                    Some(partitioner) => partitioner.partition(batch, |p, part| Ok(writer.write(p, &part)?))?,
+                    Some(partitioner) => {
+                        partitioner.partition(batch, |p, part| Ok(writer.write(p, &part)?))?
+                    }
                     None => writer.write(0, &batch)?,
                 }
             }
@@ -196,7 +239,10 @@ impl ExecutionPlan for ShuffleWriteExec {
                 ],
             )?)
         };
-        Ok(Box::pin(RecordBatchStreamAdapter::new(stats_schema(), futures::stream::once(write))))
+        Ok(Box::pin(RecordBatchStreamAdapter::new(
+            stats_schema(),
+            futures::stream::once(write),
+        )))
     }
 }
 
@@ -219,14 +265,24 @@ pub struct ShuffleReadExec {
 }
 
 impl ShuffleReadExec {
-    pub fn new(stage_id: u32, schema: SchemaRef, partitions: usize, mode: ReadMode) -> ShuffleReadExec {
+    pub fn new(
+        stage_id: u32,
+        schema: SchemaRef,
+        partitions: usize,
+        mode: ReadMode,
+    ) -> ShuffleReadExec {
         let properties = PlanProperties::new(
             EquivalenceProperties::new(schema.clone()),
             Partitioning::UnknownPartitioning(partitions),
             EmissionType::Incremental,
             Boundedness::Bounded,
         );
-        ShuffleReadExec { stage_id, mode, schema, properties: Arc::new(properties) }
+        ShuffleReadExec {
+            stage_id,
+            mode,
+            schema,
+            properties: Arc::new(properties),
+        }
     }
 
     pub fn stage_id(&self) -> u32 {
@@ -244,7 +300,13 @@ impl ShuffleReadExec {
 
 impl DisplayAs for ShuffleReadExec {
     fn fmt_as(&self, _: DisplayFormatType, f: &mut fmt::Formatter) -> fmt::Result {
-        write!(f, "ShuffleReadExec: stage={}, partitions={}, mode={:?}", self.stage_id, self.partitions(), self.mode)
+        write!(
+            f,
+            "ShuffleReadExec: stage={}, partitions={}, mode={:?}",
+            self.stage_id,
+            self.partitions(),
+            self.mode
+        )
     }
 }
 
@@ -268,17 +330,27 @@ impl ExecutionPlan for ShuffleReadExec {
         Ok(TreeNodeRecursion::Continue)
     }
 
-    fn with_new_children(self: Arc<Self>, _children: Vec<Arc<dyn ExecutionPlan>>) -> Result<Arc<dyn ExecutionPlan>> {
+    fn with_new_children(
+        self: Arc<Self>,
+        _children: Vec<Arc<dyn ExecutionPlan>>,
+    ) -> Result<Arc<dyn ExecutionPlan>> {
         Ok(self)
     }
 
-    fn execute(&self, partition: usize, context: Arc<TaskContext>) -> Result<SendableRecordBatchStream> {
+    fn execute(
+        &self,
+        partition: usize,
+        context: Arc<TaskContext>,
+    ) -> Result<SendableRecordBatchStream> {
         let env = task_env(&context)?;
         let locations = env.inputs.get(&self.stage_id).ok_or_else(|| {
             DataFusionError::Internal(format!("no block locations for stage {}", self.stage_id))
         })?;
         let blocks: Vec<(MapOutputLocation, u32)> = match self.mode {
-            ReadMode::Partitioned => locations.iter().map(|l| (l.clone(), partition as u32)).collect(),
+            ReadMode::Partitioned => locations
+                .iter()
+                .map(|l| (l.clone(), partition as u32))
+                .collect(),
             ReadMode::Passthrough => locations
                 .iter()
                 .filter(|l| l.map_partition as usize == partition)
@@ -312,6 +384,9 @@ impl ExecutionPlan for ShuffleReadExec {
             .buffer_unordered(4)
             .map_ok(|batches| futures::stream::iter(batches.into_iter().map(Ok)))
             .try_flatten();
-        Ok(Box::pin(RecordBatchStreamAdapter::new(self.schema.clone(), batches)))
+        Ok(Box::pin(RecordBatchStreamAdapter::new(
+            self.schema.clone(),
+            batches,
+        )))
     }
 }

@@ -8,12 +8,16 @@
 use std::fmt::Write;
 use std::sync::Arc;
 
+use datafusion::common::JoinType;
 use datafusion::error::Result;
 use datafusion::physical_plan::coalesce_partitions::CoalescePartitionsExec;
+use datafusion::physical_plan::joins::{HashJoinExec, NestedLoopJoinExec, PartitionMode};
 use datafusion::physical_plan::repartition::RepartitionExec;
 use datafusion::physical_plan::sorts::sort::SortExec;
 use datafusion::physical_plan::sorts::sort_preserving_merge::SortPreservingMergeExec;
-use datafusion::physical_plan::{ExecutionPlan, ExecutionPlanProperties, displayable, replace_children_if_necessary};
+use datafusion::physical_plan::{
+    ExecutionPlan, ExecutionPlanProperties, displayable, replace_children_if_necessary,
+};
 
 use crate::shuffle::{ReadMode, ShuffleReadExec, ShuffleWriteExec};
 
@@ -36,7 +40,9 @@ pub struct StageDag {
 
 impl StageDag {
     pub fn final_stage(&self) -> &Stage {
-        self.stages.last().expect("a stage DAG has at least its final stage")
+        self.stages
+            .last()
+            .expect("a stage DAG has at least its final stage")
     }
 
     /// The DAG as text, for EXPLAIN.
@@ -46,10 +52,22 @@ impl StageDag {
             let inputs = if stage.inputs.is_empty() {
                 "reads no stage".to_string()
             } else {
-                format!("reads stages {}", stage.inputs.iter().map(u32::to_string).collect::<Vec<_>>().join(", "))
+                format!(
+                    "reads stages {}",
+                    stage
+                        .inputs
+                        .iter()
+                        .map(u32::to_string)
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                )
             };
             let _ = writeln!(out, "Stage {} ({} tasks, {inputs}):", stage.id, stage.tasks);
-            for line in displayable(stage.plan.as_ref()).indent(false).to_string().lines() {
+            for line in displayable(stage.plan.as_ref())
+                .indent(false)
+                .to_string()
+                .lines()
+            {
                 let _ = writeln!(out, "  {line}");
             }
         }
@@ -59,6 +77,7 @@ impl StageDag {
 
 /// Cuts `plan` into stages.
 pub fn plan_stages(plan: Arc<dyn ExecutionPlan>) -> Result<StageDag> {
+    let plan = single_probe_where_build_rows_are_emitted(plan)?;
     let plan = if plan.output_partitioning().partition_count() > 1 {
         Arc::new(CoalescePartitionsExec::new(plan)) as Arc<dyn ExecutionPlan>
     } else {
@@ -70,12 +89,63 @@ pub fn plan_stages(plan: Arc<dyn ExecutionPlan>) -> Result<StageDag> {
     Ok(StageDag { stages })
 }
 
+/// A join that collects its build side once and emits unmatched build rows (left outer,
+/// full, left semi/anti/mark) emits them from whichever of its output partitions finishes last,
+/// counting partitions within one process. Distributed, every task runs its own copy with one
+/// partition, so no copy would ever see the others finish. Such joins get a single probe
+/// partition, so one task sees every probe row.
+fn single_probe_where_build_rows_are_emitted(
+    plan: Arc<dyn ExecutionPlan>,
+) -> Result<Arc<dyn ExecutionPlan>> {
+    let children = plan
+        .children()
+        .into_iter()
+        .map(|child| single_probe_where_build_rows_are_emitted(child.clone()))
+        .collect::<Result<Vec<_>>>()?;
+    let plan = if children.is_empty() {
+        plan
+    } else {
+        replace_children_if_necessary(plan, children)?
+    };
+    let emits_build_rows = |join_type: &JoinType| {
+        matches!(
+            join_type,
+            JoinType::Left
+                | JoinType::Full
+                | JoinType::LeftSemi
+                | JoinType::LeftAnti
+                | JoinType::LeftMark
+        )
+    };
+    let needs_single_probe = if let Some(join) = plan.downcast_ref::<HashJoinExec>() {
+        *join.partition_mode() == PartitionMode::CollectLeft && emits_build_rows(join.join_type())
+    } else if let Some(join) = plan.downcast_ref::<NestedLoopJoinExec>() {
+        emits_build_rows(join.join_type())
+    } else {
+        false
+    };
+    let children: Vec<Arc<dyn ExecutionPlan>> = plan.children().into_iter().cloned().collect();
+    if !needs_single_probe
+        || children.len() != 2
+        || children[1].output_partitioning().partition_count() <= 1
+    {
+        return Ok(plan);
+    }
+    let probe: Arc<dyn ExecutionPlan> = Arc::new(CoalescePartitionsExec::new(children[1].clone()));
+    replace_children_if_necessary(plan, vec![children[0].clone(), probe])
+}
+
 fn add_stage(stages: &mut Vec<Stage>, plan: Arc<dyn ExecutionPlan>) -> u32 {
     let id = stages.len() as u32 + 1;
     let mut inputs = Vec::new();
     collect_reads(&plan, &mut inputs);
     let write = ShuffleWriteExec::new(id, plan);
-    stages.push(Stage { id, tasks: write.tasks(), plan: Arc::new(write), inputs });
+    stages.push(Stage {
+        id,
+        tasks: write.tasks(),
+        plan: Arc::new(write),
+        inputs,
+    });
     id
 }
 
@@ -97,18 +167,32 @@ fn cut(plan: Arc<dyn ExecutionPlan>, stages: &mut Vec<Stage>) -> Result<Arc<dyn 
         .into_iter()
         .map(|child| cut(child.clone(), stages))
         .collect::<Result<Vec<_>>>()?;
-    let plan = if children.is_empty() { plan } else { replace_children_if_necessary(plan, children)? };
+    let plan = if children.is_empty() {
+        plan
+    } else {
+        replace_children_if_necessary(plan, children)?
+    };
 
     if let Some(exchange) = plan.downcast_ref::<RepartitionExec>() {
         let partitions = exchange.partitioning().partition_count();
-        let ordering = exchange.preserve_order().then(|| exchange.properties().output_ordering().cloned()).flatten();
+        let ordering = exchange
+            .preserve_order()
+            .then(|| exchange.properties().output_ordering().cloned())
+            .flatten();
         let schema = plan.schema();
         let stage = add_stage(stages, plan);
-        let read: Arc<dyn ExecutionPlan> = Arc::new(ShuffleReadExec::new(stage, schema, partitions, ReadMode::Partitioned));
+        let read: Arc<dyn ExecutionPlan> = Arc::new(ShuffleReadExec::new(
+            stage,
+            schema,
+            partitions,
+            ReadMode::Partitioned,
+        ));
         // An order-preserving exchange promised sorted partitions; blocks from several map
         // tasks arrive interleaved, so sort them again.
         return Ok(match ordering {
-            Some(ordering) => Arc::new(SortExec::new(ordering, read).with_preserve_partitioning(true)),
+            Some(ordering) => {
+                Arc::new(SortExec::new(ordering, read).with_preserve_partitioning(true))
+            }
             None => read,
         });
     }
@@ -117,7 +201,12 @@ fn cut(plan: Arc<dyn ExecutionPlan>, stages: &mut Vec<Stage>) -> Result<Arc<dyn 
         let partitions = child.output_partitioning().partition_count();
         let schema = child.schema();
         let stage = add_stage(stages, child);
-        let read: Arc<dyn ExecutionPlan> = Arc::new(ShuffleReadExec::new(stage, schema, partitions, ReadMode::Passthrough));
+        let read: Arc<dyn ExecutionPlan> = Arc::new(ShuffleReadExec::new(
+            stage,
+            schema,
+            partitions,
+            ReadMode::Passthrough,
+        ));
         return replace_children_if_necessary(plan, vec![read]);
     }
     Ok(plan)

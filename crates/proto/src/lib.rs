@@ -20,10 +20,12 @@ pub const AUTH_HEADER: &str = "authorization";
 pub const MAX_MESSAGE_BYTES: usize = 256 * 1024 * 1024;
 
 /// The `authorization` value that carries `secret`.
-pub fn bearer(secret: &str) -> Result<tonic::metadata::MetadataValue<tonic::metadata::Ascii>, tonic::Status> {
-    format!("Bearer {secret}")
-        .parse()
-        .map_err(|_| tonic::Status::invalid_argument("the application secret is not valid header text"))
+pub fn bearer(
+    secret: &str,
+) -> Result<tonic::metadata::MetadataValue<tonic::metadata::Ascii>, tonic::Status> {
+    format!("Bearer {secret}").parse().map_err(|_| {
+        tonic::Status::invalid_argument("the application secret is not valid header text")
+    })
 }
 
 /// A server interceptor that refuses every call not presenting `secret`. Refusals are logged
@@ -66,10 +68,12 @@ mod tests {
     fn only_the_right_secret_passes() {
         let mut check = require_secret("s3cret".into(), "test");
         let mut good = tonic::Request::new(());
-        good.metadata_mut().insert(AUTH_HEADER, bearer("s3cret").unwrap());
+        good.metadata_mut()
+            .insert(AUTH_HEADER, bearer("s3cret").unwrap());
         assert!(check(good).is_ok());
         let mut bad = tonic::Request::new(());
-        bad.metadata_mut().insert(AUTH_HEADER, bearer("guess").unwrap());
+        bad.metadata_mut()
+            .insert(AUTH_HEADER, bearer("guess").unwrap());
         let status = check(bad).unwrap_err();
         assert_eq!(status.code(), tonic::Code::Unauthenticated);
         assert!(!status.message().contains("s3cret"));

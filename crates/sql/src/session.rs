@@ -3,14 +3,16 @@
 
 use std::sync::Arc;
 
+use datafusion::arrow::array::StringArray;
 use datafusion::arrow::record_batch::RecordBatch;
 use datafusion::execution::SendableRecordBatchStream;
 use datafusion::execution::disk_manager::{DiskManagerBuilder, DiskManagerMode};
 use datafusion::execution::memory_pool::FairSpillPool;
 use datafusion::execution::runtime_env::RuntimeEnvBuilder;
 use datafusion::logical_expr::{
-    DdlStatement, LogicalPlan, SetVariable, Statement as PlanStatement,
+    DdlStatement, Explain, LogicalPlan, SetVariable, Statement as PlanStatement,
 };
+use datafusion::physical_plan::stream::RecordBatchStreamAdapter;
 use datafusion::prelude::{
     CsvReadOptions, JsonReadOptions, ParquetReadOptions, SessionConfig, SessionContext,
 };
@@ -18,6 +20,7 @@ use datafusion::sql::parser::{DFParserBuilder, Statement};
 use datafusion::sql::sqlparser::ast::Statement as AstStatement;
 use datafusion::sql::sqlparser::dialect::dialect_from_str;
 use ember_config::{ConfSource, ENGINE_PASSTHROUGH_PREFIX, EmberConf, lookup};
+use ember_plan::{PlanRunner, plan_stages};
 use futures::TryStreamExt;
 
 use crate::object_stores::ensure_readable;
@@ -66,6 +69,8 @@ pub enum Outcome {
 pub struct EmberSession {
     ctx: SessionContext,
     conf: EmberConf,
+    /// Runs queries elsewhere (a driver's executors); `None` runs them in this process.
+    runner: Option<Arc<dyn PlanRunner>>,
 }
 
 impl EmberSession {
@@ -93,7 +98,24 @@ impl EmberSession {
             );
         }
         let ctx = SessionContext::new_with_config_rt(config, runtime.build_arc()?);
-        Ok(EmberSession { ctx, conf })
+        Ok(EmberSession {
+            ctx,
+            conf,
+            runner: None,
+        })
+    }
+
+    /// Sends every query to `runner` instead of running it in this process.
+    pub fn with_runner(mut self, runner: Arc<dyn PlanRunner>) -> Result<EmberSession, SqlError> {
+        {
+            let state = self.ctx.state_ref();
+            let mut state = state.write();
+            for (key, value) in runner.required_settings() {
+                state.config_mut().options_mut().set(key, value)?;
+            }
+        }
+        self.runner = Some(runner);
+        Ok(self)
     }
 
     pub fn context(&self) -> &SessionContext {
@@ -174,6 +196,17 @@ impl EmberSession {
             }
             _ => {}
         }
+        if let (Some(runner), StatementKind::Rows) = (&self.runner, kind) {
+            if let LogicalPlan::Explain(explain) = &plan {
+                return Ok(Outcome::Rows(self.explain_stages(explain).await?));
+            }
+            let frame = self.ctx.execute_logical_plan(plan).await?;
+            let task_context = frame.task_ctx();
+            let physical = frame.create_physical_plan().await?;
+            return Ok(Outcome::Rows(
+                runner.run(physical, Arc::new(task_context)).await?,
+            ));
+        }
         let frame = self.ctx.execute_logical_plan(plan).await?;
         match kind {
             StatementKind::Rows => Ok(Outcome::Rows(frame.execute_stream().await?)),
@@ -182,6 +215,31 @@ impl EmberSession {
                 Ok(Outcome::Done)
             }
         }
+    }
+
+    /// EXPLAIN for distributed execution: the logical plan and the stage DAG the query would
+    /// run as.
+    async fn explain_stages(
+        &self,
+        explain: &Explain,
+    ) -> Result<SendableRecordBatchStream, SqlError> {
+        let physical = self.ctx.state().create_physical_plan(&explain.plan).await?;
+        let dag = plan_stages(physical)?;
+        let batch = RecordBatch::try_new(
+            explain.schema.inner().clone(),
+            vec![
+                Arc::new(StringArray::from(vec!["logical_plan", "stages"])),
+                Arc::new(StringArray::from(vec![
+                    explain.plan.display_indent().to_string(),
+                    dag.display(),
+                ])),
+            ],
+        )?;
+        let stream = futures::stream::iter(vec![Ok(batch)]);
+        Ok(Box::pin(RecordBatchStreamAdapter::new(
+            explain.schema.inner().clone(),
+            stream,
+        )))
     }
 
     /// Runs every statement of a script and returns the rows of the last one that has rows.

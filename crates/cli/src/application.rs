@@ -1,0 +1,129 @@
+//! Wires an application to its master: `local[N]` needs nothing; `local-cluster[E,C,M]`
+//! starts a driver in this process and E executor processes, and hands the session a runner
+//! that sends queries to them.
+
+use std::io::IsTerminal;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+
+use ember_cluster::LocalProcessCluster;
+use ember_config::{EmberConf, Master};
+use ember_driver::{DistributedRunner, Driver, DriverOptions, SchedulerOptions};
+use ember_sql::EmberSession;
+use rand::Rng;
+
+/// How long a local cluster's executors get to register.
+const REGISTRATION_TIMEOUT: Duration = Duration::from_secs(60);
+
+/// What an application holds for its lifetime; dropping it stops the executors.
+pub struct Application {
+    driver: Option<Arc<Driver>>,
+    _local_dir: Option<tempfile::TempDir>,
+}
+
+impl Application {
+    pub fn local() -> Application {
+        Application {
+            driver: None,
+            _local_dir: None,
+        }
+    }
+}
+
+impl Drop for Application {
+    fn drop(&mut self) {
+        if let Some(driver) = self.driver.take() {
+            driver.stop();
+        }
+    }
+}
+
+/// Connects `session` to the master in `conf`.
+pub fn attach(
+    runtime: &tokio::runtime::Runtime,
+    session: EmberSession,
+) -> Result<(EmberSession, Application), String> {
+    let conf = session.conf().clone();
+    let Master::LocalCluster {
+        executors,
+        cores,
+        memory_mb,
+    } = conf.master()
+    else {
+        return Ok((session, Application::local()));
+    };
+    let local_root = conf
+        .get("spark.local.dir")
+        .map(PathBuf::from)
+        .unwrap_or_else(std::env::temp_dir);
+    std::fs::create_dir_all(&local_root)
+        .map_err(|e| format!("spark.local.dir {}: {e}", local_root.display()))?;
+    let local_dir = tempfile::Builder::new()
+        .prefix("ember-app-")
+        .tempdir_in(&local_root)
+        .map_err(|e| format!("cannot create a directory in {}: {e}", local_root.display()))?;
+    let binary =
+        std::env::current_exe().map_err(|e| format!("cannot find the ember binary: {e}"))?;
+    let cluster = LocalProcessCluster::new(
+        binary,
+        executors,
+        cores,
+        memory_mb,
+        local_dir.path().to_path_buf(),
+        conf.get("spark.log.level").unwrap_or("WARN").to_string(),
+    );
+    let options = driver_options(&conf);
+    let driver = runtime
+        .block_on(Driver::start(options, Some(Box::new(cluster))))
+        .map_err(|e| e.to_string())?;
+    runtime
+        .block_on(driver.wait_for_executors(executors, REGISTRATION_TIMEOUT))
+        .map_err(|e| e.to_string())?;
+    let session = session
+        .with_runner(Arc::new(DistributedRunner(driver.clone())))
+        .map_err(|e| e.to_string())?;
+    Ok((
+        session,
+        Application {
+            driver: Some(driver),
+            _local_dir: Some(local_dir),
+        },
+    ))
+}
+
+fn driver_options(conf: &EmberConf) -> DriverOptions {
+    let secret = match conf.get("spark.authenticate.secret") {
+        Some(secret) => secret.to_string(),
+        None => {
+            let bytes: [u8; 32] = rand::rng().random();
+            bytes.iter().map(|b| format!("{b:02x}")).collect()
+        }
+    };
+    let duration = |key: &str, fallback: u64| {
+        conf.get_duration(key)
+            .unwrap_or(Duration::from_secs(fallback))
+    };
+    let count = |key: &str, fallback: usize| conf.get_usize(key).unwrap_or(fallback) as u32;
+    DriverOptions {
+        bind_host: conf
+            .get("spark.driver.bindAddress")
+            .unwrap_or("127.0.0.1")
+            .to_string(),
+        port: conf.get_usize("spark.driver.port").unwrap_or(0) as u16,
+        advertise_host: conf
+            .get("spark.driver.host")
+            .unwrap_or("127.0.0.1")
+            .to_string(),
+        secret,
+        scheduler: SchedulerOptions {
+            heartbeat_interval: duration("spark.executor.heartbeatInterval", 2),
+            network_timeout: duration("spark.network.timeout", 30),
+            task_max_failures: count("spark.task.maxFailures", 4),
+            executor_max_failures: 3,
+            stage_max_attempts: count("spark.stage.maxConsecutiveAttempts", 4),
+            progress: conf.get_bool("ember.sql.progress").unwrap_or(true)
+                && std::io::stderr().is_terminal(),
+        },
+    }
+}
