@@ -86,7 +86,7 @@ impl MapOutputWriter {
                 )?)
             }
         };
-        spool.write(batch)?;
+        spool.write(&compact_views(batch)?)?;
         self.rows[partition] += batch.num_rows() as u64;
         Ok(())
     }
@@ -136,6 +136,31 @@ impl Drop for MapOutputWriter {
             let _ = std::fs::remove_file(path);
         }
     }
+}
+
+/// String and binary view columns of a partitioned batch still point into the whole input
+/// batch's buffers, which IPC would write out in full for every partition (and readers would
+/// then account in full, in memory). Copy out just the values this batch uses.
+fn compact_views(batch: &RecordBatch) -> Result<RecordBatch, arrow::error::ArrowError> {
+    use arrow::array::{Array, ArrayRef, AsArray};
+    use arrow::datatypes::DataType;
+    if !batch
+        .columns()
+        .iter()
+        .any(|c| matches!(c.data_type(), DataType::Utf8View | DataType::BinaryView))
+    {
+        return Ok(batch.clone());
+    }
+    let columns: Vec<ArrayRef> = batch
+        .columns()
+        .iter()
+        .map(|column| match column.data_type() {
+            DataType::Utf8View => Arc::new(column.as_string_view().gc()) as ArrayRef,
+            DataType::BinaryView => Arc::new(column.as_binary_view().gc()) as ArrayRef,
+            _ => column.clone(),
+        })
+        .collect();
+    RecordBatch::try_new(batch.schema(), columns)
 }
 
 /// Reads one reduce partition's block from a map output's data file.

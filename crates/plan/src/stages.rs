@@ -10,6 +10,7 @@ use std::sync::Arc;
 
 use datafusion::common::JoinType;
 use datafusion::error::Result;
+use datafusion::physical_expr::Partitioning;
 use datafusion::physical_plan::coalesce_partitions::CoalescePartitionsExec;
 use datafusion::physical_plan::joins::{HashJoinExec, NestedLoopJoinExec, PartitionMode};
 use datafusion::physical_plan::repartition::RepartitionExec;
@@ -77,7 +78,7 @@ impl StageDag {
 
 /// Cuts `plan` into stages.
 pub fn plan_stages(plan: Arc<dyn ExecutionPlan>) -> Result<StageDag> {
-    let plan = single_probe_where_build_rows_are_emitted(plan)?;
+    let plan = partition_joins_that_emit_build_rows(plan)?;
     let plan = if plan.output_partitioning().partition_count() > 1 {
         Arc::new(CoalescePartitionsExec::new(plan)) as Arc<dyn ExecutionPlan>
     } else {
@@ -92,15 +93,17 @@ pub fn plan_stages(plan: Arc<dyn ExecutionPlan>) -> Result<StageDag> {
 /// A join that collects its build side once and emits unmatched build rows (left outer,
 /// full, left semi/anti/mark) emits them from whichever of its output partitions finishes last,
 /// counting partitions within one process. Distributed, every task runs its own copy with one
-/// partition, so no copy would ever see the others finish. Such joins get a single probe
-/// partition, so one task sees every probe row.
-fn single_probe_where_build_rows_are_emitted(
+/// partition, so no copy would ever see the others finish. Hash joins of that kind become
+/// partitioned joins (both sides hash-shuffled on the join keys, so each task owns its share
+/// of the build side and emits its own unmatched rows); joins that cannot be partitioned
+/// (nested loops, null-aware anti joins) get a single probe partition instead.
+fn partition_joins_that_emit_build_rows(
     plan: Arc<dyn ExecutionPlan>,
 ) -> Result<Arc<dyn ExecutionPlan>> {
     let children = plan
         .children()
         .into_iter()
-        .map(|child| single_probe_where_build_rows_are_emitted(child.clone()))
+        .map(|child| partition_joins_that_emit_build_rows(child.clone()))
         .collect::<Result<Vec<_>>>()?;
     let plan = if children.is_empty() {
         plan
@@ -117,18 +120,48 @@ fn single_probe_where_build_rows_are_emitted(
                 | JoinType::LeftMark
         )
     };
-    let needs_single_probe = if let Some(join) = plan.downcast_ref::<HashJoinExec>() {
-        *join.partition_mode() == PartitionMode::CollectLeft && emits_build_rows(join.join_type())
-    } else if let Some(join) = plan.downcast_ref::<NestedLoopJoinExec>() {
-        emits_build_rows(join.join_type())
-    } else {
-        false
-    };
     let children: Vec<Arc<dyn ExecutionPlan>> = plan.children().into_iter().cloned().collect();
-    if !needs_single_probe
-        || children.len() != 2
-        || children[1].output_partitioning().partition_count() <= 1
+    if children.len() != 2 {
+        return Ok(plan);
+    }
+    let partitions = children
+        .iter()
+        .map(|c| c.output_partitioning().partition_count())
+        .max()
+        .unwrap_or(1);
+    if let Some(join) = plan.downcast_ref::<HashJoinExec>()
+        && *join.partition_mode() == PartitionMode::CollectLeft
+        && emits_build_rows(join.join_type())
     {
+        if !join.null_aware && partitions > 1 {
+            // The collected side arrives through a coalesce; shuffle its input instead.
+            let build = match children[0].downcast_ref::<CoalescePartitionsExec>() {
+                Some(coalesce) => coalesce.input().clone(),
+                None => children[0].clone(),
+            };
+            let (build_keys, probe_keys): (Vec<_>, Vec<_>) = join.on().iter().cloned().unzip();
+            let build = Arc::new(RepartitionExec::try_new(
+                build,
+                Partitioning::Hash(build_keys, partitions),
+            )?);
+            let probe = Arc::new(RepartitionExec::try_new(
+                children[1].clone(),
+                Partitioning::Hash(probe_keys, partitions),
+            )?);
+            return join
+                .builder()
+                .with_partition_mode(PartitionMode::Partitioned)
+                .with_new_children(vec![build, probe])?
+                .recompute_properties()
+                .build_exec();
+        }
+    } else if !plan
+        .downcast_ref::<NestedLoopJoinExec>()
+        .is_some_and(|j| emits_build_rows(j.join_type()))
+    {
+        return Ok(plan);
+    }
+    if children[1].output_partitioning().partition_count() <= 1 {
         return Ok(plan);
     }
     let probe: Arc<dyn ExecutionPlan> = Arc::new(CoalescePartitionsExec::new(children[1].clone()));
