@@ -443,6 +443,9 @@ impl Scheduler {
                     })
                     .collect();
                 let stage = &mut job.stages[index];
+                if stage.running.is_empty() && stage.outputs.iter().all(Option::is_none) {
+                    tracing::info!(job = job.id, stage = stage.id, attempt = stage.attempt, tasks = stage.outputs.len(), reads = ?stage.inputs, "stage started");
+                }
                 while let Some(&partition) = stage.pending.first() {
                     // The executor with the most free cores, skipping ones that keep failing
                     // tasks as long as there are others.

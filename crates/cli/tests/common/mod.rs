@@ -44,8 +44,8 @@ pub fn assert_fails_with(output: &Output, needles: &[&str]) {
     );
     assert!(!err.contains("panicked"), "panic:\n{err}");
     assert!(
-        err.starts_with("error: "),
-        "message should start with `error: `:\n{err}"
+        err.lines().any(|l| l.starts_with("error: ")),
+        "no line starts with `error: `:\n{err}"
     );
     for needle in needles {
         assert!(err.contains(needle), "stderr lacks `{needle}`:\n{err}");

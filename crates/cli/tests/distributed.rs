@@ -1,0 +1,347 @@
+//! Distributed execution under failure, with real processes: executors killed mid-query,
+//! a killed driver, strangers without the secret, and a driver that is not there.
+
+mod common;
+
+use std::io::{BufRead, BufReader};
+use std::process::{Child, Stdio};
+use std::sync::mpsc;
+use std::time::{Duration, Instant};
+
+use common::{
+    assert_fails_with, ember, repo_root, run, stderr, stdout, tpch_data, tpch_table_args,
+};
+
+/// Executor processes started by `parent`, found through /proc.
+fn executor_children(parent: u32) -> Vec<u32> {
+    let mut pids = Vec::new();
+    for entry in std::fs::read_dir("/proc").unwrap().flatten() {
+        let Ok(pid) = entry.file_name().to_string_lossy().parse::<u32>() else {
+            continue;
+        };
+        let Ok(stat) = std::fs::read_to_string(format!("/proc/{pid}/stat")) else {
+            continue;
+        };
+        // The parent pid is the second field after the parenthesised command name.
+        let after_name = stat.rsplit_once(')').map(|(_, rest)| rest).unwrap_or("");
+        let ppid: u32 = after_name
+            .split_whitespace()
+            .nth(1)
+            .and_then(|p| p.parse().ok())
+            .unwrap_or(0);
+        let cmdline = std::fs::read_to_string(format!("/proc/{pid}/cmdline")).unwrap_or_default();
+        if ppid == parent && cmdline.contains("executor") {
+            pids.push(pid);
+        }
+    }
+    pids
+}
+
+fn alive(pid: u32) -> bool {
+    std::fs::read_to_string(format!("/proc/{pid}/stat"))
+        .map(|stat| {
+            !stat
+                .rsplit_once(')')
+                .map(|(_, r)| r.trim_start().starts_with('Z'))
+                .unwrap_or(true)
+        })
+        .unwrap_or(false)
+}
+
+fn kill(signal: &str, pid: u32) {
+    let status = std::process::Command::new("kill")
+        .args([signal, &pid.to_string()])
+        .status()
+        .unwrap();
+    assert!(status.success(), "kill {signal} {pid}");
+}
+
+/// Streams a child's stderr lines to a channel, keeping a copy of everything.
+fn watch_stderr(child: &mut Child) -> (mpsc::Receiver<String>, std::thread::JoinHandle<String>) {
+    let (sender, receiver) = mpsc::channel();
+    let stream = child.stderr.take().unwrap();
+    let handle = std::thread::spawn(move || {
+        let mut all = String::new();
+        for line in BufReader::new(stream).lines().map_while(Result::ok) {
+            all.push_str(&line);
+            all.push('\n');
+            let _ = sender.send(line);
+        }
+        all
+    });
+    (receiver, handle)
+}
+
+fn query_args(query: usize, master: &str, data: &std::path::Path) -> Vec<String> {
+    let file = repo_root().join(format!("examples/tpch/q{query:02}.sql"));
+    let mut args: Vec<String> = [
+        "sql",
+        "--master",
+        master,
+        "--format",
+        "csv",
+        "--log-level",
+        "info",
+        "-f",
+    ]
+    .into_iter()
+    .map(String::from)
+    .collect();
+    args.push(file.display().to_string());
+    args.extend(tpch_table_args(data));
+    args
+}
+
+/// Kills one executor as soon as a stage that reads shuffle blocks starts, and expects the
+/// answer of an undisturbed run.
+fn survives_executor_loss(query: usize) {
+    let data = tpch_data("1");
+    let expected = run(&query_args(query, "local[2]", &data)
+        .iter()
+        .map(String::as_str)
+        .collect::<Vec<_>>());
+    assert!(expected.status.success(), "{}", stderr(&expected));
+
+    let mut child = ember()
+        .args(query_args(query, "local-cluster[2,1,1024]", &data))
+        .env("RUST_LOG", "ember_driver=info")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let (lines, all) = watch_stderr(&mut child);
+    let deadline = Instant::now() + Duration::from_secs(120);
+    let mut killed = None;
+    while killed.is_none() && Instant::now() < deadline {
+        let Ok(line) = lines.recv_timeout(Duration::from_secs(60)) else {
+            break;
+        };
+        if line.contains("stage started") && !line.contains("reads=[]") {
+            let executors = executor_children(child.id());
+            assert_eq!(executors.len(), 2, "expected two executor processes");
+            kill("-KILL", executors[0]);
+            killed = Some(executors[0]);
+        }
+    }
+    let output = child.wait_with_output().unwrap();
+    let log = all.join().unwrap();
+    assert!(killed.is_some(), "no shuffle-reading stage started:\n{log}");
+    assert!(
+        output.status.success(),
+        "Q{query} failed after losing an executor:\n{log}"
+    );
+    assert!(
+        log.contains("executor lost"),
+        "the driver did not notice the loss:\n{log}"
+    );
+    let sql = std::fs::read_to_string(repo_root().join(format!("examples/tpch/q{query:02}.sql")))
+        .unwrap();
+    if let Err(difference) = ember_tpch::compare_results(
+        &stdout(&expected),
+        &stdout(&output),
+        ember_tpch::query_is_ordered(&sql),
+    ) {
+        panic!("Q{query} gave a different answer after losing an executor: {difference}");
+    }
+}
+
+#[test]
+fn q09_survives_a_killed_executor() {
+    survives_executor_loss(9);
+}
+
+#[test]
+fn q18_survives_a_killed_executor() {
+    survives_executor_loss(18);
+}
+
+#[test]
+fn q21_survives_a_killed_executor() {
+    survives_executor_loss(21);
+}
+
+/// A query that keeps the driver busy in its own process for as long as a test needs.
+const LONG_DRIVER_QUERY: &str = "select sum(value) from generate_series(1, 100000000000)";
+
+#[test]
+fn executors_exit_when_the_driver_is_killed() {
+    let mut child = ember()
+        .args([
+            "sql",
+            "--master",
+            "local-cluster[2,1,512]",
+            "--conf",
+            "spark.network.timeout=5s",
+            "-e",
+            LONG_DRIVER_QUERY,
+        ])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let started = Instant::now();
+    let mut executors = Vec::new();
+    while executors.len() < 2 && started.elapsed() < Duration::from_secs(30) {
+        std::thread::sleep(Duration::from_millis(100));
+        executors = executor_children(child.id());
+    }
+    assert_eq!(executors.len(), 2, "executors did not start");
+    std::thread::sleep(Duration::from_millis(500));
+    kill("-KILL", child.id());
+    let _ = child.wait();
+    let killed_at = Instant::now();
+    while executors.iter().any(|pid| alive(*pid)) && killed_at.elapsed() < Duration::from_secs(5) {
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let survivors: Vec<_> = executors.iter().filter(|pid| alive(**pid)).collect();
+    assert!(
+        survivors.is_empty(),
+        "executors {survivors:?} outlived their driver by 5 s (the network timeout)"
+    );
+}
+
+#[test]
+fn an_executor_pointed_at_a_dead_address_gives_up() {
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let started = Instant::now();
+    let output = ember()
+        .args([
+            "executor",
+            "--driver",
+            &format!("127.0.0.1:{port}"),
+            "--connect-attempts",
+            "3",
+        ])
+        .env("EMBER_SECRET", "anything")
+        .output()
+        .unwrap();
+    assert_fails_with(
+        &output,
+        &[
+            &format!("cannot reach the driver at 127.0.0.1:{port} after 3 attempts"),
+            "refused",
+        ],
+    );
+    assert!(
+        started.elapsed() < Duration::from_secs(20),
+        "took {:?}",
+        started.elapsed()
+    );
+}
+
+#[test]
+fn strangers_without_the_secret_are_refused() {
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let mut driver = ember()
+        .args([
+            "sql",
+            "--master",
+            "local-cluster[1,1,512]",
+            "--log-level",
+            "info",
+            "--conf",
+            &format!("spark.driver.port={port}"),
+            "--conf",
+            "spark.authenticate.secret=the-right-one",
+            "-e",
+            LONG_DRIVER_QUERY,
+        ])
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let (lines, all) = watch_stderr(&mut driver);
+    // Its own executor registers, telling us where its block server is.
+    let mut flight_address = None;
+    while flight_address.is_none() {
+        let line = lines
+            .recv_timeout(Duration::from_secs(60))
+            .expect("the executor registered");
+        if line.contains("executor registered") {
+            flight_address = line
+                .split("flight_address=")
+                .nth(1)
+                .and_then(|r| r.split_whitespace().next())
+                .map(String::from);
+        }
+    }
+
+    let stranger = ember()
+        .args([
+            "executor",
+            "--driver",
+            &format!("127.0.0.1:{port}"),
+            "--connect-attempts",
+            "1",
+        ])
+        .env("EMBER_SECRET", "a-guess")
+        .output()
+        .unwrap();
+    assert_fails_with(&stranger, &["the driver refused this executor"]);
+    assert!(!stderr(&stranger).contains("the-right-one"));
+
+    let location = ember_proto::MapOutputLocation {
+        map_partition: 0,
+        executor_id: "exec-0".into(),
+        flight_address: flight_address.unwrap(),
+        stage_attempt: 0,
+    };
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let result = runtime.block_on(async {
+        let fetcher = ember_plan::FlightFetcher::new(None, "a-guess");
+        ember_plan::BlockFetcher::fetch(&fetcher, &location, ember_proto::BlockTicket::default())
+            .await
+    });
+    assert!(
+        matches!(result, Err(ember_plan::BlockError::Refused(_))),
+        "Flight answered a stranger: {result:?}"
+    );
+
+    kill("-KILL", driver.id());
+    let _ = driver.wait();
+    let log = all.join().unwrap();
+    assert!(
+        log.contains("refused a call without the application secret"),
+        "{log}"
+    );
+    assert!(
+        !log.contains("a-guess") && !log.contains("the-right-one"),
+        "a secret reached the log:\n{log}"
+    );
+}
+
+#[test]
+fn ctrl_c_cancels_a_distributed_query() {
+    let data = tpch_data("1");
+    let mut args = query_args(18, "local-cluster[2,1,1024]", &data);
+    args.retain(|a| a != "info");
+    let position = args.iter().position(|a| a == "--log-level").unwrap();
+    args.remove(position);
+    let child = ember()
+        .args(&args)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    std::thread::sleep(Duration::from_millis(1200));
+    kill("-INT", child.id());
+    let started = Instant::now();
+    let output = child.wait_with_output().unwrap();
+    assert!(
+        started.elapsed() < Duration::from_secs(10),
+        "cancellation took {:?}",
+        started.elapsed()
+    );
+    assert_eq!(output.status.code(), Some(130), "{}", stderr(&output));
+}
