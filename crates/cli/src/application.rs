@@ -44,15 +44,85 @@ pub fn attach(
     runtime: &tokio::runtime::Runtime,
     session: EmberSession,
 ) -> Result<(EmberSession, Application), String> {
+    match session.conf().master() {
+        Master::LocalCluster {
+            executors,
+            cores,
+            memory_mb,
+        } => attach_local_cluster(runtime, session, executors, cores, memory_mb),
+        Master::StandingDriver { host, port } => {
+            attach_standing_driver(runtime, session, host, port)
+        }
+        Master::Local { .. } | Master::LocalAllCores => Ok((session, Application::local())),
+    }
+}
+
+/// A driver that executors started elsewhere join. They need the secret, so it must be given.
+fn attach_standing_driver(
+    runtime: &tokio::runtime::Runtime,
+    session: EmberSession,
+    host: String,
+    port: u16,
+) -> Result<(EmberSession, Application), String> {
     let conf = session.conf().clone();
-    let Master::LocalCluster {
-        executors,
-        cores,
-        memory_mb,
-    } = conf.master()
-    else {
-        return Ok((session, Application::local()));
-    };
+    if conf.get("spark.authenticate.secret").is_none() {
+        return Err("an ember-driver:// master needs spark.authenticate.secret, which the executors you start must also be given (EMBER_SECRET or --secret-file)".into());
+    }
+    let mut options = driver_options(&conf);
+    options.bind_host = host;
+    options.port = port;
+    let driver = runtime
+        .block_on(Driver::start(options, None))
+        .map_err(|e| e.to_string())?;
+    eprintln!(
+        "driver waiting for executors: ember executor --driver {}",
+        driver.address()
+    );
+    let wanted = conf.get_usize("ember.driver.minExecutors").unwrap_or(1);
+    let wait = registration_wait(&conf);
+    runtime
+        .block_on(driver.wait_for_executors(wanted, wait))
+        .map_err(|e| e.to_string())?;
+    let mut session = session
+        .with_runner(Arc::new(DistributedRunner(driver.clone())))
+        .map_err(|e| e.to_string())?;
+    if conf.get("spark.sql.shuffle.partitions").is_none() {
+        // One partition per executor core present now; executors that join later share them.
+        let cores: u32 = runtime
+            .block_on(driver.executors())
+            .iter()
+            .map(|e| e.cores)
+            .sum();
+        session
+            .set_option(
+                "datafusion.execution.target_partitions",
+                &cores.max(1).to_string(),
+            )
+            .map_err(|e| e.to_string())?;
+    }
+    Ok((
+        session,
+        Application {
+            driver: Some(driver),
+            _local_dir: None,
+        },
+    ))
+}
+
+fn registration_wait(conf: &EmberConf) -> Duration {
+    conf.get_duration("spark.scheduler.maxRegisteredResourcesWaitingTime")
+        .unwrap_or(REGISTRATION_TIMEOUT)
+}
+
+/// A driver in this process and executor child processes on this machine.
+fn attach_local_cluster(
+    runtime: &tokio::runtime::Runtime,
+    session: EmberSession,
+    executors: usize,
+    cores: usize,
+    memory_mb: u64,
+) -> Result<(EmberSession, Application), String> {
+    let conf = session.conf().clone();
     let local_root = conf
         .get("spark.local.dir")
         .map(PathBuf::from)
@@ -77,8 +147,9 @@ pub fn attach(
     let driver = runtime
         .block_on(Driver::start(options, Some(Box::new(cluster))))
         .map_err(|e| e.to_string())?;
+    let wait = registration_wait(&conf);
     runtime
-        .block_on(driver.wait_for_executors(executors, REGISTRATION_TIMEOUT))
+        .block_on(driver.wait_for_executors(executors, wait))
         .map_err(|e| e.to_string())?;
     let session = session
         .with_runner(Arc::new(DistributedRunner(driver.clone())))

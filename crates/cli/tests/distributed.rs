@@ -345,3 +345,111 @@ fn ctrl_c_cancels_a_distributed_query() {
     );
     assert_eq!(output.status.code(), Some(130), "{}", stderr(&output));
 }
+
+/// A standing driver (`ember-driver://`) runs Q18 on executors started by hand; one more joins
+/// while the query runs and the first one is then killed. The answer must not change.
+#[test]
+fn a_standing_driver_survives_executors_joining_and_leaving_mid_query() {
+    let data = tpch_data("1");
+    let expected = run(&query_args(18, "local[2]", &data)
+        .iter()
+        .map(String::as_str)
+        .collect::<Vec<_>>());
+    assert!(expected.status.success(), "{}", stderr(&expected));
+
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let master = format!("ember-driver://127.0.0.1:{port}");
+    let mut args = query_args(18, &master, &data);
+    args.extend([
+        "--conf".into(),
+        "spark.authenticate.secret=standing".into(),
+        "--conf".into(),
+        "spark.sql.shuffle.partitions=4".into(),
+    ]);
+    let mut driver = ember()
+        .args(&args)
+        .env("RUST_LOG", "ember_driver=info")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let (lines, all) = watch_stderr(&mut driver);
+    let local_dir = tempfile::tempdir().unwrap();
+    let start_executor = |id: &str| {
+        ember()
+            .args([
+                "executor",
+                "--driver",
+                &format!("127.0.0.1:{port}"),
+                "--id",
+                id,
+                "--cores",
+                "1",
+                "--memory",
+                "1g",
+            ])
+            .arg("--local-dir")
+            .arg(local_dir.path())
+            .env("EMBER_SECRET", "standing")
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap()
+    };
+    let mut first = start_executor("first");
+    let mut second = None;
+    let mut killed_first = false;
+    while !killed_first {
+        let Ok(line) = lines.recv_timeout(Duration::from_secs(60)) else {
+            break;
+        };
+        if second.is_none() && line.contains("stage started") && !line.contains("reads=[]") {
+            second = Some(start_executor("second"));
+        }
+        if line.contains("executor registered") && line.contains("second") {
+            kill("-KILL", first.id());
+            killed_first = true;
+        }
+    }
+    let output = driver.wait_with_output().unwrap();
+    let log = all.join().unwrap();
+    let _ = first.wait();
+    if let Some(mut second) = second {
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while matches!(second.try_wait(), Ok(None)) && Instant::now() < deadline {
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        assert!(
+            matches!(second.try_wait(), Ok(Some(_))),
+            "the second executor outlived its driver"
+        );
+    }
+    assert!(killed_first, "the second executor never joined:\n{log}");
+    assert!(output.status.success(), "Q18 failed:\n{log}");
+    let sql = std::fs::read_to_string(repo_root().join("examples/tpch/q18.sql")).unwrap();
+    if let Err(difference) = ember_tpch::compare_results(
+        &stdout(&expected),
+        &stdout(&output),
+        ember_tpch::query_is_ordered(&sql),
+    ) {
+        panic!("Q18 on a standing driver gave a different answer: {difference}");
+    }
+}
+
+#[test]
+fn a_standing_driver_requires_a_secret() {
+    assert_fails_with(
+        &run(&[
+            "sql",
+            "--master",
+            "ember-driver://127.0.0.1:0",
+            "-e",
+            "select 1",
+        ]),
+        &["spark.authenticate.secret"],
+    );
+}

@@ -3,7 +3,7 @@
 use std::fmt;
 
 /// Where an application's work runs.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Master {
     /// `local[N]`: one process with N threads of execution.
     Local { threads: usize },
@@ -16,6 +16,9 @@ pub enum Master {
         cores: usize,
         memory_mb: u64,
     },
+    /// `ember-driver://HOST:PORT`: a driver listening on HOST:PORT for executors that someone
+    /// else starts (`ember executor --driver ...`), such as a scaled Deployment.
+    StandingDriver { host: String, port: u16 },
 }
 
 impl Master {
@@ -34,6 +37,18 @@ impl Master {
                     "`{raw}`: the thread count in local[N] must be a positive integer or *"
                 )),
             };
+        }
+        if let Some(address) = raw.strip_prefix("ember-driver://") {
+            let bad = || format!("`{raw}`: expected ember-driver://HOST:PORT");
+            let (host, port) = address.rsplit_once(':').ok_or_else(bad)?;
+            let port = port.parse::<u16>().map_err(|_| bad())?;
+            if host.is_empty() {
+                return Err(bad());
+            }
+            return Ok(Master::StandingDriver {
+                host: host.to_string(),
+                port,
+            });
         }
         if let Some(inner) = raw
             .strip_prefix("local-cluster[")
@@ -59,14 +74,16 @@ impl Master {
             };
         }
         Err(format!(
-            "`{raw}` is not a master Ember supports; use local, local[N], local[*] or local-cluster[E,C,M]"
+            "`{raw}` is not a master Ember supports; use local, local[N], local[*], local-cluster[E,C,M] or ember-driver://HOST:PORT"
         ))
     }
 
     /// Threads of execution this master offers: the local engine's threads, or every
-    /// executor core of a local cluster.
+    /// executor core of a local cluster. A standing driver does not know yet; this process's
+    /// cores stand in until its executors have registered.
     pub fn threads(&self) -> usize {
         match self {
+            Master::StandingDriver { .. } => Master::LocalAllCores.threads(),
             Master::LocalCluster {
                 executors, cores, ..
             } => executors * cores,
@@ -90,6 +107,7 @@ impl fmt::Display for Master {
             } => {
                 write!(f, "local-cluster[{executors},{cores},{memory_mb}]")
             }
+            Master::StandingDriver { host, port } => write!(f, "ember-driver://{host}:{port}"),
         }
     }
 }
@@ -119,6 +137,14 @@ mod tests {
         );
         assert!(Master::parse("local-cluster[2,1]").is_err());
         assert!(Master::parse("local-cluster[0,1,512]").is_err());
+        assert_eq!(
+            Master::parse("ember-driver://0.0.0.0:7078"),
+            Ok(Master::StandingDriver {
+                host: "0.0.0.0".into(),
+                port: 7078
+            })
+        );
+        assert!(Master::parse("ember-driver://nohost").is_err());
         assert!(Master::LocalAllCores.threads() >= 1);
     }
 }

@@ -26,6 +26,17 @@ const LOG_LEVELS: &[&str] = &["OFF", "ERROR", "WARN", "INFO", "DEBUG", "TRACE"];
 /// Every setting, sorted by key.
 pub static KEYS: &[ConfKey] = &[
     ConfKey {
+        name: "ember.driver.minExecutors",
+        kind: ValueKind::Int {
+            min: 0,
+            max: 100000,
+        },
+        default: Some("1"),
+        doc: "With an ember-driver:// master: executors that must register before the first query runs.",
+        secret: false,
+        session: false,
+    },
+    ConfKey {
         name: "ember.log.format",
         kind: ValueKind::Enum(&["text", "json"]),
         default: Some("text"),
@@ -128,7 +139,7 @@ pub static KEYS: &[ConfKey] = &[
         name: "spark.master",
         kind: ValueKind::Master,
         default: Some("local[*]"),
-        doc: "Where queries run: `local[N]` runs them in this process on N threads, `local[*]` on every core.",
+        doc: "Where queries run: `local[N]` in this process on N threads (`local[*]`: every core); `local-cluster[E,C,M]` on E executor processes with C cores and M MiB each; `ember-driver://HOST:PORT` on executors that join a driver listening there.",
         secret: false,
         session: false,
     },
@@ -137,6 +148,14 @@ pub static KEYS: &[ConfKey] = &[
         kind: ValueKind::Duration,
         default: Some("30s"),
         doc: "An executor silent for this long is declared lost and its work is recomputed elsewhere.",
+        secret: false,
+        session: false,
+    },
+    ConfKey {
+        name: "spark.scheduler.maxRegisteredResourcesWaitingTime",
+        kind: ValueKind::Duration,
+        default: Some("60s"),
+        doc: "How long the driver waits for its executors to register before giving up.",
         secret: false,
         session: false,
     },

@@ -18,7 +18,8 @@ pub enum ValueKind {
     String,
     /// One of a fixed set of words, compared case-insensitively.
     Enum(&'static [&'static str]),
-    /// A master URL: `local`, `local[N]`, `local[*]`, `local-cluster[E,C,M]`.
+    /// A master URL: `local`, `local[N]`, `local[*]`, `local-cluster[E,C,M]`,
+    /// `ember-driver://HOST:PORT`.
     Master,
 }
 

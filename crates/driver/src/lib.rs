@@ -23,8 +23,8 @@ use futures::FutureExt;
 use futures::future::BoxFuture;
 use tokio::sync::mpsc;
 
-pub use crate::scheduler::SchedulerOptions;
 use crate::scheduler::{Event, JobSpec, JobUpdate, Scheduler, StageSpec};
+pub use crate::scheduler::{ExecutorInfo, SchedulerOptions};
 
 /// What a cluster manager needs to start executors that can find this driver.
 #[derive(Clone)]
@@ -149,12 +149,13 @@ impl Driver {
         &self.address
     }
 
-    pub async fn executor_count(&self) -> usize {
+    /// The executors registered now.
+    pub async fn executors(&self) -> Vec<ExecutorInfo> {
         let (reply, answer) = tokio::sync::oneshot::channel();
-        if self.events.send(Event::CountExecutors(reply)).is_err() {
-            return 0;
+        if self.events.send(Event::ListExecutors(reply)).is_err() {
+            return Vec::new();
         }
-        answer.await.unwrap_or(0)
+        answer.await.unwrap_or_default()
     }
 
     /// Waits until at least `wanted` executors have registered.
@@ -165,7 +166,7 @@ impl Driver {
     ) -> Result<(), DriverError> {
         let started = std::time::Instant::now();
         loop {
-            let registered = self.executor_count().await;
+            let registered = self.executors().await.len();
             if registered >= wanted {
                 return Ok(());
             }

@@ -47,7 +47,7 @@ pub(crate) enum Event {
         job_id: u64,
         cancelled: bool,
     },
-    CountExecutors(tokio::sync::oneshot::Sender<usize>),
+    ListExecutors(tokio::sync::oneshot::Sender<Vec<ExecutorInfo>>),
     Shutdown,
 }
 
@@ -69,6 +69,14 @@ pub(crate) enum JobUpdate {
     /// Where the final stage's single block is.
     Ready(MapOutputLocation),
     Failed(String),
+}
+
+/// A registered executor, as the driver sees it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ExecutorInfo {
+    pub id: String,
+    pub flight_address: String,
+    pub cores: u32,
 }
 
 #[derive(Debug, Clone)]
@@ -216,8 +224,18 @@ impl Scheduler {
                 }
             }
             Event::Finished { job_id, cancelled } => self.finish(job_id, cancelled),
-            Event::CountExecutors(reply) => {
-                let _ = reply.send(self.executors.len());
+            Event::ListExecutors(reply) => {
+                let mut executors: Vec<ExecutorInfo> = self
+                    .executors
+                    .iter()
+                    .map(|(id, e)| ExecutorInfo {
+                        id: id.clone(),
+                        flight_address: e.flight_address.clone(),
+                        cores: e.cores,
+                    })
+                    .collect();
+                executors.sort_by(|a, b| a.id.cmp(&b.id));
+                let _ = reply.send(executors);
             }
             Event::Shutdown => {}
         }

@@ -105,6 +105,13 @@ impl EmberSession {
         })
     }
 
+    /// Sets one of DataFusion's options for this session.
+    pub fn set_option(&mut self, key: &str, value: &str) -> Result<(), SqlError> {
+        let state = self.ctx.state_ref();
+        state.write().config_mut().options_mut().set(key, value)?;
+        Ok(())
+    }
+
     /// Sends every query to `runner` instead of running it in this process.
     pub fn with_runner(mut self, runner: Arc<dyn PlanRunner>) -> Result<EmberSession, SqlError> {
         {
