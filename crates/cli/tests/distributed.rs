@@ -453,3 +453,34 @@ fn a_standing_driver_requires_a_secret() {
         &["spark.authenticate.secret"],
     );
 }
+
+/// A full sort of lineitem at scale 1 (about 400 MB of the sorted columns) on two executors
+/// with 256 MiB each: it completes by spilling, and the result is complete and in order.
+#[test]
+fn a_sort_larger_than_executor_memory_spills_and_completes() {
+    let data = tpch_data("1");
+    let dir = tempfile::tempdir().unwrap();
+    let sorted = dir.path().join("sorted.parquet");
+    let output = ember()
+        .args(["sql", "--master", "local-cluster[2,1,256]", "--table"])
+        .arg(format!("lineitem={}", data.join("lineitem").display()))
+        .args(["-e", "select l_orderkey, l_linenumber, l_extendedprice, l_comment from lineitem order by l_extendedprice desc, l_orderkey, l_linenumber"])
+        .arg("--output")
+        .arg(&sorted)
+        // Executors inherit this and report their spills on the driver's stderr.
+        .env("RUST_LOG", "datafusion_physical_plan::sorts::sort=debug")
+        .output()
+        .unwrap();
+    assert!(output.status.success(), "{}", stderr(&output));
+    assert!(stderr(&output).contains("Spilling sort data"), "the executors did not spill");
+    let check = run(&[
+        "sql", "--master", "local[1]", "--format", "csv",
+        "--table", &format!("s={}", sorted.display()),
+        "--table", &format!("lineitem={}", data.join("lineitem").display()),
+        "-e",
+        "select (select count(*) from s) as n, \
+         (select count(*) from (select l_extendedprice, lag(l_extendedprice) over () as prev from s) where prev < l_extendedprice) as out_of_order, \
+         (select sum(l_orderkey * l_linenumber) from s) = (select sum(l_orderkey * l_linenumber) from lineitem) as same_rows",
+    ]);
+    assert_eq!(stdout(&check), "n,out_of_order,same_rows\n6001215,0,true\n", "{}", stderr(&check));
+}
