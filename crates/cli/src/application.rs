@@ -29,6 +29,11 @@ impl Application {
             _local_dir: None,
         }
     }
+
+    /// The driver, when queries run on executors.
+    pub fn driver(&self) -> Option<&Driver> {
+        self.driver.as_deref()
+    }
 }
 
 impl Drop for Application {

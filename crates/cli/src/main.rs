@@ -14,6 +14,7 @@ use std::process::ExitCode;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use ember_config::{ConfSource, EmberConf, KEYS, render_markdown};
+use ember_sql::EmberSession;
 
 #[derive(Parser)]
 #[command(
@@ -96,7 +97,10 @@ struct BenchArgs {
 
 #[derive(Clone, Copy, ValueEnum)]
 enum Baseline {
+    /// Plain DataFusion with the same partitions.
     Datafusion,
+    /// Ember in one process (local[N], N = the master's cores): what distribution costs.
+    Local,
 }
 
 /// Options every command that runs queries shares; they feed the configuration.
@@ -217,24 +221,70 @@ fn bench(args: BenchArgs) -> Result<(), String> {
         threads,
         args.runs
     );
+    // In-process engines get the master's cores as threads; a distributed run's driver
+    // process gets the same, which its local baseline uses.
+    let runtime = runtime(threads)?;
+    let session = EmberSession::new(conf.clone()).map_err(|e| e.to_string())?;
+    runtime
+        .block_on(ember_tpch::bench::register_tables(&session, &data))
+        .map_err(|e| e.to_string())?;
+    let (mut session, application) = application::attach(&runtime, session)?;
+    let baseline = match args.baseline {
+        None => None,
+        Some(Baseline::Datafusion) => Some(
+            runtime
+                .block_on(ember_tpch::bench::Baseline::datafusion(&data, threads))
+                .map_err(|e| e.to_string())?,
+        ),
+        Some(Baseline::Local) => {
+            let mut local_conf = conf.clone();
+            local_conf
+                .set(
+                    "spark.master",
+                    &format!("local[{threads}]"),
+                    ConfSource::CommandLine,
+                )
+                .map_err(|e| e.to_string())?;
+            let local = EmberSession::new(local_conf).map_err(|e| e.to_string())?;
+            runtime
+                .block_on(ember_tpch::bench::register_tables(&local, &data))
+                .map_err(|e| e.to_string())?;
+            Some(ember_tpch::bench::Baseline::Local(Box::new(local)))
+        }
+    };
+    let baseline_name = baseline.as_ref().map(|b| b.name()).unwrap_or_default();
     let options = ember_tpch::bench::BenchOptions {
-        data,
         queries,
         runs: args.runs,
-        conf,
-        baseline: args.baseline.is_some(),
     };
-    let runtime = runtime(threads)?;
     let timings = runtime
-        .block_on(ember_tpch::bench::run(&options, |t| {
-            eprintln!(
-                "Q{:02} done in {:.1} ms",
-                t.query,
-                t.ember.as_secs_f64() * 1000.0
-            )
-        }))
+        .block_on(ember_tpch::bench::run(
+            &options,
+            &mut session,
+            baseline,
+            |t| {
+                eprintln!(
+                    "Q{:02} done in {:.1} ms",
+                    t.query,
+                    t.ember.as_secs_f64() * 1000.0
+                )
+            },
+        ))
         .map_err(|e| e.to_string())?;
-    print!("{}", ember_tpch::bench::render(&timings));
+    print!("{}", ember_tpch::bench::render(&timings, baseline_name));
+    if let Some(driver) = application.driver() {
+        let metrics = driver.metrics();
+        let mib = |bytes: u64| bytes as f64 / (1024.0 * 1024.0);
+        println!(
+            "shuffled {:.1} MiB (compressed, all runs); peak executor memory {:.1} MiB",
+            mib(metrics
+                .shuffle_bytes
+                .load(std::sync::atomic::Ordering::Relaxed)),
+            mib(metrics
+                .peak_executor_memory
+                .load(std::sync::atomic::Ordering::Relaxed))
+        );
+    }
     Ok(())
 }
 

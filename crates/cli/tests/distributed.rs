@@ -472,15 +472,29 @@ fn a_sort_larger_than_executor_memory_spills_and_completes() {
         .output()
         .unwrap();
     assert!(output.status.success(), "{}", stderr(&output));
-    assert!(stderr(&output).contains("Spilling sort data"), "the executors did not spill");
+    assert!(
+        stderr(&output).contains("Spilling sort data"),
+        "the executors did not spill"
+    );
     let check = run(&[
-        "sql", "--master", "local[1]", "--format", "csv",
-        "--table", &format!("s={}", sorted.display()),
-        "--table", &format!("lineitem={}", data.join("lineitem").display()),
+        "sql",
+        "--master",
+        "local[1]",
+        "--format",
+        "csv",
+        "--table",
+        &format!("s={}", sorted.display()),
+        "--table",
+        &format!("lineitem={}", data.join("lineitem").display()),
         "-e",
         "select (select count(*) from s) as n, \
          (select count(*) from (select l_extendedprice, lag(l_extendedprice) over () as prev from s) where prev < l_extendedprice) as out_of_order, \
          (select sum(l_orderkey * l_linenumber) from s) = (select sum(l_orderkey * l_linenumber) from lineitem) as same_rows",
     ]);
-    assert_eq!(stdout(&check), "n,out_of_order,same_rows\n6001215,0,true\n", "{}", stderr(&check));
+    assert_eq!(
+        stdout(&check),
+        "n,out_of_order,same_rows\n6001215,0,true\n",
+        "{}",
+        stderr(&check)
+    );
 }

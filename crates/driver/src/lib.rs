@@ -23,8 +23,8 @@ use futures::FutureExt;
 use futures::future::BoxFuture;
 use tokio::sync::mpsc;
 
+pub use crate::scheduler::{DriverMetrics, ExecutorInfo, SchedulerOptions};
 use crate::scheduler::{Event, JobSpec, JobUpdate, Scheduler, StageSpec};
-pub use crate::scheduler::{ExecutorInfo, SchedulerOptions};
 
 /// What a cluster manager needs to start executors that can find this driver.
 #[derive(Clone)]
@@ -76,6 +76,7 @@ pub struct Driver {
     fetcher: Arc<FlightFetcher>,
     cluster: Mutex<Option<Box<dyn ClusterManager>>>,
     next_job: AtomicU64,
+    metrics: Arc<DriverMetrics>,
 }
 
 impl Driver {
@@ -101,7 +102,8 @@ impl Driver {
             .port();
         let address = format!("{}:{port}", options.advertise_host);
         let (events, receiver) = mpsc::unbounded_channel();
-        tokio::spawn(Scheduler::new(options.scheduler.clone()).run(receiver));
+        let metrics = Arc::new(DriverMetrics::default());
+        tokio::spawn(Scheduler::new(options.scheduler.clone(), metrics.clone()).run(receiver));
 
         let service =
             service::DriverService::new(events.clone(), options.scheduler.heartbeat_interval);
@@ -131,6 +133,7 @@ impl Driver {
             fetcher: Arc::new(FlightFetcher::new(None, &options.secret)),
             cluster: Mutex::new(None),
             next_job: AtomicU64::new(1),
+            metrics,
         });
         if let Some(mut cluster) = cluster {
             cluster
@@ -142,6 +145,11 @@ impl Driver {
             *driver.cluster.lock().unwrap_or_else(|p| p.into_inner()) = Some(cluster);
         }
         Ok(driver)
+    }
+
+    /// Shuffle bytes written and peak executor memory, since the driver started.
+    pub fn metrics(&self) -> &DriverMetrics {
+        &self.metrics
     }
 
     /// HOST:PORT executors connect to.

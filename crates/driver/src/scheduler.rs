@@ -5,6 +5,8 @@
 //! exactly the map tasks that made them back to pending, and the stages that read them wait.
 
 use std::collections::{BTreeSet, HashMap};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 use ember_proto::{
@@ -31,6 +33,7 @@ pub(crate) enum Event {
     },
     Heartbeat {
         executor_id: String,
+        peak_memory_bytes: u64,
     },
     Disconnected {
         executor_id: String,
@@ -142,16 +145,27 @@ impl Job {
     }
 }
 
+/// Counters the driver reports, shared with it.
+#[derive(Debug, Default)]
+pub struct DriverMetrics {
+    /// Bytes of shuffle blocks written by successful map tasks (compressed, on disk).
+    pub shuffle_bytes: AtomicU64,
+    /// The highest peak resident memory any executor has reported.
+    pub peak_executor_memory: AtomicU64,
+}
+
 pub(crate) struct Scheduler {
     options: SchedulerOptions,
+    metrics: Arc<DriverMetrics>,
     executors: HashMap<String, Executor>,
     jobs: Vec<Job>,
 }
 
 impl Scheduler {
-    pub fn new(options: SchedulerOptions) -> Scheduler {
+    pub fn new(options: SchedulerOptions, metrics: Arc<DriverMetrics>) -> Scheduler {
         Scheduler {
             options,
+            metrics,
             executors: HashMap::new(),
             jobs: Vec::new(),
         }
@@ -200,10 +214,16 @@ impl Scheduler {
                     },
                 );
             }
-            Event::Heartbeat { executor_id } => {
+            Event::Heartbeat {
+                executor_id,
+                peak_memory_bytes,
+            } => {
                 if let Some(executor) = self.executors.get_mut(&executor_id) {
                     executor.last_seen = Instant::now();
                 }
+                self.metrics
+                    .peak_executor_memory
+                    .fetch_max(peak_memory_bytes, Ordering::Relaxed);
             }
             Event::Status {
                 executor_id,
@@ -311,6 +331,7 @@ impl Scheduler {
         };
         let max_failures = self.options.task_max_failures;
         let stage_max_attempts = self.options.stage_max_attempts;
+        let final_stage = job.stages.last().map(|s| s.id).unwrap_or_default();
         let Some(stage) = job.stage_mut(task.stage_id) else {
             return;
         };
@@ -325,7 +346,14 @@ impl Scheduler {
             executor.running = executor.running.saturating_sub(1);
         }
         match status.result {
-            Some(task_status::Result::Succeeded(_)) => {
+            Some(task_status::Result::Succeeded(succeeded)) => {
+                let written: u64 = succeeded.partition_bytes.iter().sum();
+                // The final stage's block is the result, not a shuffle.
+                if stage.id != final_stage {
+                    self.metrics
+                        .shuffle_bytes
+                        .fetch_add(written, Ordering::Relaxed);
+                }
                 stage.outputs[task.partition as usize] = Some(MapOutputLocation {
                     map_partition: task.partition,
                     executor_id: executor_id.to_string(),

@@ -81,8 +81,9 @@ impl DriverRpc for DriverService {
                                 executor_id: executor_id.clone(),
                                 status,
                             },
-                            Some(executor_message::Kind::Heartbeat(_)) => Event::Heartbeat {
+                            Some(executor_message::Kind::Heartbeat(beat)) => Event::Heartbeat {
                                 executor_id: executor_id.clone(),
+                                peak_memory_bytes: beat.peak_memory_bytes,
                             },
                             _ => continue,
                         };

@@ -156,6 +156,7 @@ async fn serve(options: &ExecutorOptions, shuffle_root: PathBuf) -> Result<(), E
                         let beat = ExecutorMessage {
                             kind: Some(executor_message::Kind::Heartbeat(Heartbeat {
                                 running_tasks: context.running_tasks(),
+                                peak_memory_bytes: peak_memory_bytes(),
                             })),
                         };
                         if outbound.send(beat).await.is_err() {
@@ -290,6 +291,26 @@ async fn connect_with_retries(
         }
     }
     Err(unreachable(attempts, "no attempt made".into()))
+}
+
+/// Peak resident set size of this process (Linux `VmHWM`); 0 where unknown.
+fn peak_memory_bytes() -> u64 {
+    std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|status| {
+            status
+                .lines()
+                .find_map(|line| line.strip_prefix("VmHWM:"))
+                .and_then(|rest| {
+                    rest.trim()
+                        .trim_end_matches("kB")
+                        .trim()
+                        .parse::<u64>()
+                        .ok()
+                })
+        })
+        .map(|kib| kib * 1024)
+        .unwrap_or(0)
 }
 
 /// The innermost cause is what tells a person what happened ("connection refused").

@@ -1,24 +1,65 @@
-//! `ember bench tpch`: each query timed on Ember's engine and, optionally, on a plain
-//! DataFusion `SessionContext` with the same partitions, interleaved run by run in one process
-//! so that both see the same machine state.
+//! `ember bench tpch`: each query timed on Ember (on whatever master its session has) and,
+//! optionally, on a baseline — a plain DataFusion `SessionContext` with the same partitions, or
+//! Ember's own in-process engine — interleaved run by run in one process so that both see the
+//! same machine state.
 
-use std::path::PathBuf;
+use std::path::Path;
 use std::time::{Duration, Instant};
 
 use datafusion::prelude::{ParquetReadOptions, SessionConfig, SessionContext};
-use ember_config::EmberConf;
 use ember_sql::{EmberSession, SqlError};
 use futures::TryStreamExt;
 
 use crate::{TABLES, query, table_specs};
 
 pub struct BenchOptions {
-    pub data: PathBuf,
     pub queries: Vec<usize>,
     pub runs: usize,
-    /// Ember's settings; its master decides the threads both engines get.
-    pub conf: EmberConf,
-    pub baseline: bool,
+}
+
+/// What Ember is compared with.
+pub enum Baseline {
+    /// A plain DataFusion session: what Ember adds or costs over the engine it is built on.
+    DataFusion(SessionContext),
+    /// Ember's in-process engine: what distribution costs.
+    Local(Box<EmberSession>),
+}
+
+impl Baseline {
+    /// A plain DataFusion session over the data in `dir` with `threads` partitions.
+    pub async fn datafusion(dir: &Path, threads: usize) -> Result<Baseline, SqlError> {
+        let ctx =
+            SessionContext::new_with_config(SessionConfig::new().with_target_partitions(threads));
+        for (table, _) in TABLES {
+            let path = dir.join(table);
+            ctx.register_parquet(
+                table,
+                path.to_string_lossy().as_ref(),
+                ParquetReadOptions::default(),
+            )
+            .await?;
+        }
+        Ok(Baseline::DataFusion(ctx))
+    }
+
+    pub fn name(&self) -> &'static str {
+        match self {
+            Baseline::DataFusion(_) => "datafusion",
+            Baseline::Local(_) => "local",
+        }
+    }
+
+    async fn run(&mut self, sql: &str) -> Result<usize, SqlError> {
+        match self {
+            Baseline::DataFusion(ctx) => run_on_datafusion(ctx, sql).await,
+            Baseline::Local(session) => Ok(session
+                .run_script(sql)
+                .await?
+                .iter()
+                .map(|b| b.num_rows())
+                .sum()),
+        }
+    }
 }
 
 /// Median times of one query.
@@ -37,46 +78,28 @@ pub enum BenchError {
         engine: &'static str,
         source: SqlError,
     },
-    #[error("Q{query}: Ember returned {ember} rows but DataFusion returned {baseline}")]
+    #[error("Q{query}: Ember returned {ember} rows but the baseline returned {baseline}")]
     Mismatch {
         query: usize,
         ember: usize,
         baseline: usize,
     },
-    #[error("{0}")]
-    Setup(SqlError),
+}
+
+/// Registers the TPC-H tables written by `generate` in `dir`.
+pub async fn register_tables(session: &EmberSession, dir: &Path) -> Result<(), SqlError> {
+    for spec in table_specs(dir) {
+        session.register_table(&spec).await?;
+    }
+    Ok(())
 }
 
 pub async fn run(
     options: &BenchOptions,
+    ember: &mut EmberSession,
+    mut baseline: Option<Baseline>,
     mut on_query: impl FnMut(&QueryTiming),
 ) -> Result<Vec<QueryTiming>, BenchError> {
-    let threads = options.conf.master().threads();
-    let mut ember = EmberSession::new(options.conf.clone()).map_err(BenchError::Setup)?;
-    for spec in table_specs(&options.data) {
-        ember
-            .register_table(&spec)
-            .await
-            .map_err(BenchError::Setup)?;
-    }
-    let baseline = if options.baseline {
-        let ctx =
-            SessionContext::new_with_config(SessionConfig::new().with_target_partitions(threads));
-        for (table, _) in TABLES {
-            let path = options.data.join(table);
-            ctx.register_parquet(
-                table,
-                path.to_string_lossy().as_ref(),
-                ParquetReadOptions::default(),
-            )
-            .await
-            .map_err(|e| BenchError::Setup(e.into()))?;
-        }
-        Some(ctx)
-    } else {
-        None
-    };
-
     let mut timings = Vec::new();
     for &number in &options.queries {
         let sql = query(number).unwrap_or_default();
@@ -86,8 +109,8 @@ pub async fn run(
         for run in 0..options.runs.max(1) {
             // Alternate which engine goes first, so neither always meets warm caches.
             let baseline_first = run % 2 == 1;
-            if let (true, Some(ctx)) = (baseline_first, &baseline) {
-                baseline_times.push(time_datafusion(ctx, sql, number).await?.0);
+            if let (true, Some(engine)) = (baseline_first, baseline.as_mut()) {
+                baseline_times.push(time_baseline(engine, sql, number).await?.0);
             }
             let start = Instant::now();
             rows = ember
@@ -102,8 +125,8 @@ pub async fn run(
                 .map(|b| b.num_rows())
                 .sum();
             ember_times.push(start.elapsed());
-            if let (false, Some(ctx)) = (baseline_first, &baseline) {
-                let (elapsed, baseline_rows) = time_datafusion(ctx, sql, number).await?;
+            if let (false, Some(engine)) = (baseline_first, baseline.as_mut()) {
+                let (elapsed, baseline_rows) = time_baseline(engine, sql, number).await?;
                 baseline_times.push(elapsed);
                 if baseline_rows != rows {
                     return Err(BenchError::Mismatch {
@@ -126,19 +149,17 @@ pub async fn run(
     Ok(timings)
 }
 
-async fn time_datafusion(
-    ctx: &SessionContext,
+async fn time_baseline(
+    engine: &mut Baseline,
     sql: &str,
     query: usize,
 ) -> Result<(Duration, usize), BenchError> {
     let start = Instant::now();
-    let rows = run_on_datafusion(ctx, sql)
-        .await
-        .map_err(|source| BenchError::Query {
-            query,
-            engine: "DataFusion",
-            source,
-        })?;
+    let rows = engine.run(sql).await.map_err(|source| BenchError::Query {
+        query,
+        engine: engine.name(),
+        source,
+    })?;
     Ok((start.elapsed(), rows))
 }
 
@@ -180,13 +201,17 @@ fn median(times: &mut [Duration]) -> Duration {
 }
 
 /// The report as an aligned table with a total row.
-pub fn render(timings: &[QueryTiming]) -> String {
+pub fn render(timings: &[QueryTiming], baseline_name: &str) -> String {
     let with_baseline = timings.iter().all(|t| t.baseline.is_some());
     let ms = |d: Duration| format!("{:.1}", d.as_secs_f64() * 1000.0);
     let mut out = if with_baseline {
         format!(
             "{:<6}{:>8}{:>14}{:>18}{:>8}\n",
-            "query", "rows", "ember ms", "datafusion ms", "ratio"
+            "query",
+            "rows",
+            "ember ms",
+            format!("{baseline_name} ms"),
+            "ratio"
         )
     } else {
         format!("{:<6}{:>8}{:>14}\n", "query", "rows", "ember ms")
