@@ -324,26 +324,39 @@ fn strangers_without_the_secret_are_refused() {
 #[test]
 fn ctrl_c_cancels_a_distributed_query() {
     let data = tpch_data("1");
-    let mut args = query_args(18, "local-cluster[2,1,1024]", &data);
-    args.retain(|a| a != "info");
-    let position = args.iter().position(|a| a == "--log-level").unwrap();
-    args.remove(position);
-    let child = ember()
-        .args(&args)
+    let mut child = ember()
+        .args(query_args(18, "local-cluster[2,1,1024]", &data))
+        .env("RUST_LOG", "ember_driver=info")
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()
         .unwrap();
-    std::thread::sleep(Duration::from_millis(1200));
+    let (lines, all) = watch_stderr(&mut child);
+    // Interrupt once work is under way on the executors.
+    while let Ok(line) = lines.recv_timeout(Duration::from_secs(60)) {
+        if line.contains("stage started") && !line.contains("reads=[]") {
+            break;
+        }
+    }
+    let executors = executor_children(child.id());
     kill("-INT", child.id());
     let started = Instant::now();
-    let output = child.wait_with_output().unwrap();
+    let status = child.wait().unwrap();
+    let log = all.join().unwrap();
     assert!(
         started.elapsed() < Duration::from_secs(10),
         "cancellation took {:?}",
         started.elapsed()
     );
-    assert_eq!(output.status.code(), Some(130), "{}", stderr(&output));
+    assert_eq!(status.code(), Some(130), "{log}");
+    assert!(
+        log.contains("job cancelled"),
+        "running tasks were not killed:\n{log}"
+    );
+    assert!(
+        executors.iter().all(|pid| !alive(*pid)),
+        "executors outlived the cancelled application"
+    );
 }
 
 /// A standing driver (`ember-driver://`) runs Q18 on executors started by hand; one more joins

@@ -73,16 +73,21 @@ pub fn parse_bool(raw: &str) -> Option<bool> {
     }
 }
 
-/// Parses Spark's size syntax: a number with an optional unit `b`, `k`/`kb`, `m`/`mb`,
-/// `g`/`gb`, `t`/`tb` (binary multiples). A bare number is bytes.
-pub fn parse_bytes(raw: &str) -> Option<u64> {
+/// Splits `"512 MB"` into `(512, "mb")`: leading digits, then the lower-cased unit.
+fn number_and_unit(raw: &str) -> Option<(u64, String)> {
     let lower = raw.trim().to_ascii_lowercase();
     let split = lower
         .find(|c: char| !c.is_ascii_digit())
         .unwrap_or(lower.len());
     let (digits, unit) = lower.split_at(split);
-    let number: u64 = digits.parse().ok()?;
-    let shift = match unit.trim() {
+    Some((digits.parse().ok()?, unit.trim().to_string()))
+}
+
+/// Parses Spark's size syntax: a number with an optional unit `b`, `k`/`kb`, `m`/`mb`,
+/// `g`/`gb`, `t`/`tb` (binary multiples). A bare number is bytes.
+pub fn parse_bytes(raw: &str) -> Option<u64> {
+    let (number, unit) = number_and_unit(raw)?;
+    let shift = match unit.as_str() {
         "" | "b" => 0,
         "k" | "kb" | "ki" | "kib" => 10,
         "m" | "mb" | "mi" | "mib" => 20,
@@ -96,13 +101,8 @@ pub fn parse_bytes(raw: &str) -> Option<u64> {
 /// Parses Spark's duration syntax: a number with a unit `ms`, `s`, `m`/`min`, `h`, `d`.
 /// A bare number is seconds.
 pub fn parse_duration(raw: &str) -> Option<Duration> {
-    let lower = raw.trim().to_ascii_lowercase();
-    let split = lower
-        .find(|c: char| !c.is_ascii_digit())
-        .unwrap_or(lower.len());
-    let (digits, unit) = lower.split_at(split);
-    let number: u64 = digits.parse().ok()?;
-    let millis_per_unit: u64 = match unit.trim() {
+    let (number, unit) = number_and_unit(raw)?;
+    let millis_per_unit: u64 = match unit.as_str() {
         "ms" => 1,
         "" | "s" | "sec" => 1_000,
         "m" | "min" => 60_000,
