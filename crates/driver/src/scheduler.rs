@@ -489,9 +489,8 @@ impl Scheduler {
                     })
                     .collect();
                 let stage = &mut job.stages[index];
-                if stage.running.is_empty() && stage.outputs.iter().all(Option::is_none) {
-                    tracing::info!(job = job.id, stage = stage.id, attempt = stage.attempt, tasks = stage.outputs.len(), reads = ?stage.inputs, "stage started");
-                }
+                let first_launch =
+                    stage.running.is_empty() && stage.outputs.iter().all(Option::is_none);
                 while let Some(&partition) = stage.pending.first() {
                     // The executor with the most free cores, skipping ones that keep failing
                     // tasks as long as there are others.
@@ -531,6 +530,9 @@ impl Scheduler {
                     if executor.sender.try_send(Ok(message)).is_err() {
                         // Its stream is gone or full; the disconnect event will follow.
                         break;
+                    }
+                    if first_launch && stage.running.is_empty() {
+                        tracing::info!(job = job.id, stage = stage.id, attempt = stage.attempt, tasks = stage.outputs.len(), reads = ?stage.inputs, "stage started");
                     }
                     executor.running += 1;
                     stage.pending.remove(&partition);

@@ -112,13 +112,14 @@ impl MapOutputWriter {
             position += written;
             offsets.push(position);
         }
-        data.into_inner().map_err(|e| e.into_error())?.sync_all()?;
+        // No fsync: blocks need to be visible to readers, not durable. An executor that
+        // crashes loses its blocks either way, and the driver has them recomputed.
+        data.into_inner().map_err(|e| e.into_error())?;
         let tmp_index = index_path(&self.target).with_extension("index.tmp");
         let mut index = File::create(&tmp_index)?;
         for offset in &offsets {
             index.write_all(&offset.to_le_bytes())?;
         }
-        index.sync_all()?;
         std::fs::rename(&tmp_data, &self.target)?;
         std::fs::rename(&tmp_index, index_path(&self.target))?;
         Ok(offsets
