@@ -9,7 +9,8 @@ use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
 use common::{
-    assert_fails_with, ember, repo_root, run, stderr, stdout, tpch_data, tpch_table_args,
+    assert_fails_with, assert_same_answer, ember, repo_root, run, stderr, stdout, tpch_data,
+    tpch_table_args,
 };
 
 /// Executor processes started by `parent`, found through /proc.
@@ -134,15 +135,12 @@ fn survives_executor_loss(query: usize) {
         log.contains("executor lost"),
         "the driver did not notice the loss:\n{log}"
     );
-    let sql = std::fs::read_to_string(repo_root().join(format!("examples/tpch/q{query:02}.sql")))
-        .unwrap();
-    if let Err(difference) = ember_tpch::compare_results(
+    assert_same_answer(
+        query,
         &stdout(&expected),
         &stdout(&output),
-        ember_tpch::query_is_ordered(&sql),
-    ) {
-        panic!("Q{query} gave a different answer after losing an executor: {difference}");
-    }
+        "after losing an executor",
+    );
 }
 
 #[test]
@@ -443,14 +441,12 @@ fn a_standing_driver_survives_executors_joining_and_leaving_mid_query() {
     }
     assert!(killed_first, "the second executor never joined:\n{log}");
     assert!(output.status.success(), "Q18 failed:\n{log}");
-    let sql = std::fs::read_to_string(repo_root().join("examples/tpch/q18.sql")).unwrap();
-    if let Err(difference) = ember_tpch::compare_results(
+    assert_same_answer(
+        18,
         &stdout(&expected),
         &stdout(&output),
-        ember_tpch::query_is_ordered(&sql),
-    ) {
-        panic!("Q18 on a standing driver gave a different answer: {difference}");
-    }
+        "on a standing driver",
+    );
 }
 
 #[test]

@@ -5,7 +5,7 @@
 
 mod common;
 
-use common::{repo_root, run, stderr, stdout, tpch_data, tpch_table_args};
+use common::{assert_same_answer, repo_root, run, stderr, stdout, tpch_data, tpch_table_args};
 
 fn check(query: usize, master: &str) {
     let data = tpch_data("0.1");
@@ -32,14 +32,12 @@ fn check(query: usize, master: &str) {
     let expected =
         std::fs::read_to_string(repo_root().join(format!("testdata/tpch/sf0.1/q{query:02}.csv")))
             .expect("reference answer exists");
-    let sql = std::fs::read_to_string(&file).unwrap();
-    if let Err(difference) = ember_tpch::compare_results(
+    assert_same_answer(
+        query,
         &expected,
         &stdout(&output),
-        ember_tpch::query_is_ordered(&sql),
-    ) {
-        panic!("Q{query} on {master} differs from the reference: {difference}");
-    }
+        &format!("on {master} differs from the reference"),
+    );
 }
 
 macro_rules! tpch_tests {

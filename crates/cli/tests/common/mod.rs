@@ -93,3 +93,15 @@ pub fn tpch_table_args(dir: &Path) -> Vec<String> {
         })
         .collect()
 }
+
+/// Asserts that `actual` is TPC-H query `query`'s answer `expected` (CSV with headers), with
+/// numeric tolerance and, where the query has no ORDER BY, in any row order.
+pub fn assert_same_answer(query: usize, expected: &str, actual: &str, context: &str) {
+    let sql = std::fs::read_to_string(repo_root().join(format!("examples/tpch/q{query:02}.sql")))
+        .unwrap();
+    if let Err(difference) =
+        ember_tpch::compare_results(expected, actual, ember_tpch::query_is_ordered(&sql))
+    {
+        panic!("Q{query} {context}: {difference}");
+    }
+}
