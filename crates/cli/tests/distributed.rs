@@ -507,3 +507,38 @@ fn a_sort_larger_than_executor_memory_spills_and_completes() {
         stderr(&check)
     );
 }
+
+/// With every executor gone and none coming back, a query fails after the network timeout
+/// with the reason instead of waiting forever.
+#[test]
+fn a_query_fails_when_no_executor_is_left() {
+    let data = tpch_data("1");
+    let mut args = query_args(18, "local-cluster[1,2,1024]", &data);
+    args.extend(["--conf".into(), "spark.network.timeout=3s".into()]);
+    let mut child = ember()
+        .args(&args)
+        .env("RUST_LOG", "ember_driver=info")
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let (lines, all) = watch_stderr(&mut child);
+    while let Ok(line) = lines.recv_timeout(Duration::from_secs(60)) {
+        if line.contains("stage started") && !line.contains("reads=[]") {
+            break;
+        }
+    }
+    for pid in executor_children(child.id()) {
+        kill("-KILL", pid);
+    }
+    let killed_at = Instant::now();
+    let status = child.wait().unwrap();
+    let log = all.join().unwrap();
+    assert_eq!(status.code(), Some(1), "{log}");
+    assert!(log.contains("no executor has been available"), "{log}");
+    assert!(
+        killed_at.elapsed() < Duration::from_secs(15),
+        "gave up after {:?}",
+        killed_at.elapsed()
+    );
+}

@@ -159,6 +159,8 @@ pub(crate) struct Scheduler {
     metrics: Arc<DriverMetrics>,
     executors: HashMap<String, Executor>,
     jobs: Vec<Job>,
+    /// Since when no executor has been registered while jobs wait.
+    idle_since: Option<Instant>,
 }
 
 impl Scheduler {
@@ -168,6 +170,7 @@ impl Scheduler {
             metrics,
             executors: HashMap::new(),
             jobs: Vec::new(),
+            idle_since: None,
         }
     }
 
@@ -442,6 +445,20 @@ impl Scheduler {
             .collect();
         for executor_id in silent {
             self.lose_executor(&executor_id, &format!("no heartbeat for {timeout:?}"));
+        }
+        // Jobs must not wait forever for executors that are not coming back.
+        let waiting = self.jobs.iter().any(|j| !j.delivered);
+        if !self.executors.is_empty() || !waiting {
+            self.idle_since = None;
+            return;
+        }
+        let since = *self.idle_since.get_or_insert_with(Instant::now);
+        if since.elapsed() > timeout {
+            for job in self.jobs.iter_mut().filter(|j| !j.delivered) {
+                job.fail(format!(
+                    "no executor has been available for {timeout:?}; the job cannot run"
+                ));
+            }
         }
     }
 
