@@ -73,6 +73,35 @@ fn watch_stderr(child: &mut Child) -> (mpsc::Receiver<String>, std::thread::Join
     (receiver, handle)
 }
 
+/// Starts `ember` with the driver's stage log on its stderr, watched line by line.
+fn spawn_with_stage_log(
+    args: &[String],
+) -> (
+    Child,
+    mpsc::Receiver<String>,
+    std::thread::JoinHandle<String>,
+) {
+    let mut child = ember()
+        .args(args)
+        .env("RUST_LOG", "ember_driver=info")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let (lines, all) = watch_stderr(&mut child);
+    (child, lines, all)
+}
+
+/// Waits until a stage that reads shuffle blocks starts; false if the log ended first.
+fn wait_for_shuffle_read(lines: &mpsc::Receiver<String>) -> bool {
+    while let Ok(line) = lines.recv_timeout(Duration::from_secs(60)) {
+        if line.contains("stage started") && !line.contains("reads=[]") {
+            return true;
+        }
+    }
+    false
+}
+
 fn query_args(query: usize, master: &str, data: &std::path::Path) -> Vec<String> {
     let file = repo_root().join(format!("examples/tpch/q{query:02}.sql"));
     let mut args: Vec<String> = [
@@ -103,26 +132,14 @@ fn survives_executor_loss(query: usize) {
         .collect::<Vec<_>>());
     assert!(expected.status.success(), "{}", stderr(&expected));
 
-    let mut child = ember()
-        .args(query_args(query, "local-cluster[2,1,1024]", &data))
-        .env("RUST_LOG", "ember_driver=info")
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let (lines, all) = watch_stderr(&mut child);
-    let deadline = Instant::now() + Duration::from_secs(120);
+    let (child, lines, all) =
+        spawn_with_stage_log(&query_args(query, "local-cluster[2,1,1024]", &data));
     let mut killed = None;
-    while killed.is_none() && Instant::now() < deadline {
-        let Ok(line) = lines.recv_timeout(Duration::from_secs(60)) else {
-            break;
-        };
-        if line.contains("stage started") && !line.contains("reads=[]") {
-            let executors = executor_children(child.id());
-            assert_eq!(executors.len(), 2, "expected two executor processes");
-            kill("-KILL", executors[0]);
-            killed = Some(executors[0]);
-        }
+    if wait_for_shuffle_read(&lines) {
+        let executors = executor_children(child.id());
+        assert_eq!(executors.len(), 2, "expected two executor processes");
+        kill("-KILL", executors[0]);
+        killed = Some(executors[0]);
     }
     let output = child.wait_with_output().unwrap();
     let log = all.join().unwrap();
@@ -322,20 +339,13 @@ fn strangers_without_the_secret_are_refused() {
 #[test]
 fn ctrl_c_cancels_a_distributed_query() {
     let data = tpch_data("1");
-    let mut child = ember()
-        .args(query_args(18, "local-cluster[2,1,1024]", &data))
-        .env("RUST_LOG", "ember_driver=info")
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let (lines, all) = watch_stderr(&mut child);
+    let (mut child, lines, all) =
+        spawn_with_stage_log(&query_args(18, "local-cluster[2,1,1024]", &data));
     // Interrupt once work is under way on the executors.
-    while let Ok(line) = lines.recv_timeout(Duration::from_secs(60)) {
-        if line.contains("stage started") && !line.contains("reads=[]") {
-            break;
-        }
-    }
+    assert!(
+        wait_for_shuffle_read(&lines),
+        "no shuffle-reading stage started"
+    );
     let executors = executor_children(child.id());
     kill("-INT", child.id());
     let started = Instant::now();
@@ -515,19 +525,11 @@ fn a_query_fails_when_no_executor_is_left() {
     let data = tpch_data("1");
     let mut args = query_args(18, "local-cluster[1,2,1024]", &data);
     args.extend(["--conf".into(), "spark.network.timeout=3s".into()]);
-    let mut child = ember()
-        .args(&args)
-        .env("RUST_LOG", "ember_driver=info")
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let (lines, all) = watch_stderr(&mut child);
-    while let Ok(line) = lines.recv_timeout(Duration::from_secs(60)) {
-        if line.contains("stage started") && !line.contains("reads=[]") {
-            break;
-        }
-    }
+    let (mut child, lines, all) = spawn_with_stage_log(&args);
+    assert!(
+        wait_for_shuffle_read(&lines),
+        "no shuffle-reading stage started"
+    );
     for pid in executor_children(child.id()) {
         kill("-KILL", pid);
     }
