@@ -448,6 +448,10 @@ fn a_standing_driver_survives_executors_joining_and_leaving_mid_query() {
             matches!(second.try_wait(), Ok(Some(_))),
             "the second executor outlived its driver"
         );
+        assert!(
+            !local_dir.path().join("ember-second").exists(),
+            "the second executor left its blocks and spill files behind"
+        );
     }
     assert!(killed_first, "the second executor never joined:\n{log}");
     assert!(output.status.success(), "Q18 failed:\n{log}");

@@ -39,11 +39,6 @@ impl LocalProcessCluster {
             children: Vec::new(),
         }
     }
-
-    /// Process ids of the running executors, for tests that kill one.
-    pub fn pids(&self) -> Vec<u32> {
-        self.children.iter().map(Child::id).collect()
-    }
 }
 
 impl ClusterManager for LocalProcessCluster {

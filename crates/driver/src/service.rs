@@ -54,7 +54,6 @@ impl DriverRpc for DriverService {
         let (sender, receiver) = mpsc::channel(1024);
         let registered = DriverMessage {
             kind: Some(driver_message::Kind::Registered(Registered {
-                application_id: String::new(),
                 heartbeat_interval_ms: self.heartbeat_interval.as_millis() as u64,
             })),
         };

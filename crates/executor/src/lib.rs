@@ -82,7 +82,7 @@ pub async fn run(options: ExecutorOptions) -> Result<(), ExecutorError> {
 async fn serve(options: &ExecutorOptions, shuffle_root: PathBuf) -> Result<(), ExecutorError> {
     let secret: Arc<str> = options.secret.as_str().into();
     let flight_address = start_flight_server(options, shuffle_root.clone(), secret.clone()).await?;
-    let runtime = executor_runtime(options)?;
+    let runtime = executor_runtime(options, &shuffle_root)?;
     let fetcher = Arc::new(FlightFetcher::new(
         Some(LocalBlocks {
             executor_id: options.executor_id.clone(),
@@ -209,10 +209,13 @@ impl TaskKey {
     }
 }
 
-fn executor_runtime(options: &ExecutorOptions) -> Result<Arc<RuntimeEnv>, ExecutorError> {
-    let spill_dir = options
-        .local_dir
-        .join(format!("ember-{}-spill", options.executor_id));
+/// DataFusion's runtime for tasks. Spill files go under the executor's own directory, so
+/// they are removed with it when the executor stops.
+fn executor_runtime(
+    options: &ExecutorOptions,
+    root: &std::path::Path,
+) -> Result<Arc<RuntimeEnv>, ExecutorError> {
+    let spill_dir = root.join("spill");
     std::fs::create_dir_all(&spill_dir).map_err(|e| ExecutorError::LocalDir {
         path: spill_dir.clone(),
         message: e.to_string(),
