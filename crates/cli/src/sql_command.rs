@@ -225,9 +225,11 @@ pub fn run_statement(
             }
             Ok::<(), SqlError>(())
         };
+        // Biased so the Ctrl-C handler is installed before any work (or progress) starts.
         tokio::select! {
-            result = work => result.map_err(StatementError::Failed),
+            biased;
             _ = tokio::signal::ctrl_c() => Err(StatementError::Cancelled),
+            result = work => result.map_err(StatementError::Failed),
         }
     })
 }

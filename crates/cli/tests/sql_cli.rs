@@ -445,6 +445,48 @@ fn json_logs_on_request() {
     );
 }
 
+/// What a program has written to a pseudo-terminal so far, read on a thread so the test can wait
+/// for the screen to show something before typing, as a person would.
+struct Screen {
+    text: std::sync::Arc<std::sync::Mutex<String>>,
+}
+
+impl Screen {
+    fn follow(mut source: impl std::io::Read + Send + 'static) -> Screen {
+        let text = std::sync::Arc::new(std::sync::Mutex::new(String::new()));
+        let sink = text.clone();
+        std::thread::spawn(move || {
+            let mut chunk = [0u8; 4096];
+            while let Ok(n @ 1..) = source.read(&mut chunk) {
+                sink.lock()
+                    .unwrap()
+                    .push_str(&String::from_utf8_lossy(&chunk[..n]));
+            }
+        });
+        Screen { text }
+    }
+
+    fn contents(&self) -> String {
+        self.text.lock().unwrap().clone()
+    }
+
+    /// Waits until `needle` appears at or after byte `from`; returns where it ends.
+    fn wait_for(&self, from: usize, needle: &str) -> usize {
+        let deadline = Instant::now() + Duration::from_secs(60);
+        loop {
+            let text = self.contents();
+            if let Some(at) = text.get(from..).and_then(|rest| rest.find(needle)) {
+                return from + at + needle.len();
+            }
+            assert!(
+                Instant::now() < deadline,
+                "waited 60s for {needle:?}; screen:\n{text}"
+            );
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+}
+
 /// The shell on a real terminal (a pseudo-terminal from util-linux `script`): a statement over
 /// two lines, Ctrl-C during a long query returns to the prompt, history is saved, Ctrl-D quits.
 #[test]
@@ -460,26 +502,28 @@ fn interactive_shell_survives_ctrl_c_and_keeps_history() {
         .spawn()
         .expect("util-linux `script` is installed");
     let mut input = child.stdin.take().unwrap();
-    let mut type_slowly = |text: &[u8], pause_ms: u64| {
+    let screen = Screen::follow(child.stdout.take().unwrap());
+    let mut type_keys = |text: &[u8]| {
         input.write_all(text).unwrap();
         input.flush().unwrap();
-        std::thread::sleep(Duration::from_millis(pause_ms));
     };
-    type_slowly(b"select 40 + 2\n", 300);
-    type_slowly(b"  as answer;\n", 1000);
-    type_slowly(
-        b"select sum(value) from generate_series(1, 100000000000);\n",
-        2000,
-    );
-    type_slowly(b"\x03", 1000);
-    type_slowly(b"select 'still here' as status;\n", 1000);
-    type_slowly(b"\x04", 0);
-    let output = child.wait_with_output().unwrap();
-    let screen = stdout(&output);
-    assert!(output.status.success(), "{screen}");
-    assert!(screen.contains("| 42     |"), "{screen}");
-    assert!(screen.contains("query cancelled"), "{screen}");
-    assert!(screen.contains("| still here |"), "{screen}");
+    let at = screen.wait_for(0, "ember> ");
+    type_keys(b"select 40 + 2\n");
+    let at = screen.wait_for(at, "->");
+    type_keys(b"  as answer;\n");
+    let at = screen.wait_for(at, "| 42     |");
+    let at = screen.wait_for(at, "ember> ");
+    type_keys(b"select sum(value) from generate_series(1, 100000000000);\n");
+    let at = screen.wait_for(at, "running query");
+    type_keys(b"\x03");
+    let at = screen.wait_for(at, "query cancelled");
+    let at = screen.wait_for(at, "ember> ");
+    type_keys(b"select 'still here' as status;\n");
+    let at = screen.wait_for(at, "| still here |");
+    screen.wait_for(at, "ember> ");
+    type_keys(b"\x04");
+    let status = child.wait().unwrap();
+    assert!(status.success(), "{status}; screen:\n{}", screen.contents());
     let history = std::fs::read_to_string(home.path().join(".ember_history")).unwrap();
     assert!(
         history.contains("select 'still here' as status;"),
