@@ -114,10 +114,12 @@ impl Driver {
             server,
             require_secret(options.secret.as_str().into(), "driver"),
         );
-        let incoming = tokio_stream::wrappers::TcpListenerStream::new(listener);
+        // Nagle's algorithm with delayed ACKs stalls small responses by ~40 ms each; `tcp_nodelay`
+        // on the builder applies only to listeners tonic binds itself, so set it here.
+        let incoming =
+            tonic::transport::server::TcpIncoming::from(listener).with_nodelay(Some(true));
         tokio::spawn(async move {
             if let Err(e) = tonic::transport::Server::builder()
-                .tcp_nodelay(true)
                 .add_service(intercepted)
                 .serve_with_incoming(incoming)
                 .await

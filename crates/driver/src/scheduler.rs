@@ -478,6 +478,7 @@ impl Scheduler {
                 && last.complete()
                 && let Some(location) = last.outputs[0].clone()
             {
+                tracing::debug!(job = job.id, "job's final block ready");
                 let _ = job.updates.send(JobUpdate::Ready(location));
                 job.delivered = true;
                 continue;

@@ -252,10 +252,11 @@ async fn start_flight_server(
         .map_err(|e| fail(e.to_string()))?
         .port();
     let service = flight_server::BlockServer::new(root).into_service(secret);
-    let incoming = tokio_stream::wrappers::TcpListenerStream::new(listener);
+    // Nagle's algorithm with delayed ACKs stalls small responses by ~40 ms each; `tcp_nodelay`
+    // on the builder applies only to listeners tonic binds itself, so set it here.
+    let incoming = tonic::transport::server::TcpIncoming::from(listener).with_nodelay(Some(true));
     tokio::spawn(async move {
         if let Err(e) = Server::builder()
-            .tcp_nodelay(true)
             .add_service(service)
             .serve_with_incoming(incoming)
             .await

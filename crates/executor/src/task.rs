@@ -35,8 +35,10 @@ impl TaskRunner {
         self.running.fetch_add(1, Ordering::Relaxed);
         let task = launch.task.unwrap_or_default();
         tracing::debug!(executor = %self.executor_id, job = task.job_id, stage = task.stage_id, partition = task.partition, attempt = task.task_attempt, "task started");
+        let started = std::time::Instant::now();
         let result = self.execute(launch).await;
         self.running.fetch_sub(1, Ordering::Relaxed);
+        tracing::debug!(executor = %self.executor_id, job = task.job_id, stage = task.stage_id, partition = task.partition, ok = result.is_ok(), elapsed_ms = started.elapsed().as_millis() as u64, "task finished");
         let outcome = match result {
             Ok(stats) => task_status::Result::Succeeded(stats),
             Err(error) => match FetchFailedError::find(&error) {
