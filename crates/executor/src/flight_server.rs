@@ -4,15 +4,14 @@ use std::path::PathBuf;
 use std::pin::Pin;
 use std::sync::Arc;
 
-use arrow_flight::encode::FlightDataEncoderBuilder;
 use arrow_flight::flight_service_server::{FlightService, FlightServiceServer};
 use arrow_flight::{
     Action, ActionType, Criteria, Empty, FlightData, FlightDescriptor, FlightInfo,
     HandshakeRequest, HandshakeResponse, PollInfo, PutResult, SchemaResult, Ticket,
 };
-use ember_plan::{BlockError, map_output_path, read_block};
+use ember_plan::{BlockError, ipc_messages, map_output_path, read_block_encoded};
 use ember_proto::{BlockTicket, MAX_MESSAGE_BYTES, require_secret};
-use futures::{Stream, StreamExt, TryStreamExt};
+use futures::{Stream, StreamExt};
 use prost::Message;
 use tonic::service::interceptor::InterceptedService;
 use tonic::{Request, Response, Status, Streaming};
@@ -72,16 +71,22 @@ impl FlightService for BlockServer {
             ticket.map_partition,
         );
         let reduce = ticket.reduce_partition as usize;
-        let batches = tokio::task::spawn_blocking(move || read_block(&path, reduce))
+        let encoded = tokio::task::spawn_blocking(move || read_block_encoded(&path, reduce))
             .await
             .map_err(|e| Status::internal(e.to_string()))?
             .map_err(|e| match e {
                 BlockError::Missing(m) => Status::not_found(m),
                 other => Status::internal(other.to_string()),
             })?;
-        let stream = FlightDataEncoderBuilder::new()
-            .build(futures::stream::iter(batches.into_iter().map(Ok)))
-            .map_err(|e| Status::internal(e.to_string()));
+        // The block goes out as stored: its IPC messages, still compressed, never decoded here.
+        let messages = ipc_messages(encoded.into()).map_err(|e| Status::internal(e.to_string()))?;
+        let stream = futures::stream::iter(messages.into_iter().map(|(header, body)| {
+            Ok(FlightData {
+                data_header: header,
+                data_body: body,
+                ..FlightData::default()
+            })
+        }));
         Ok(Response::new(stream.boxed()))
     }
 

@@ -11,7 +11,8 @@ mod shuffle;
 mod stages;
 
 pub use blocks::{
-    BlockError, BlockFetcher, MapOutputWriter, SharedFetcher, map_output_path, read_block,
+    BlockError, BlockFetcher, MapOutputWriter, SharedFetcher, ipc_messages, map_output_path,
+    read_block, read_block_encoded,
 };
 pub use codec::{EmberCodec, decode_plan, encode_plan};
 pub use flight_client::{FlightFetcher, LocalBlocks};

@@ -197,6 +197,7 @@ impl ExecutionPlan for ShuffleWriteExec {
         context: Arc<TaskContext>,
     ) -> Result<SendableRecordBatchStream> {
         let env = task_env(&context)?;
+        let batch_size = context.session_config().batch_size();
         let source = Self::source_of(&self.input);
         let schema = source.schema();
         let mut input = source.execute(partition, context)?;
@@ -218,7 +219,7 @@ impl ExecutionPlan for ShuffleWriteExec {
             partition as u32,
         );
         let write = async move {
-            let mut writer = MapOutputWriter::new(path, outputs, schema)?;
+            let mut writer = MapOutputWriter::new(path, outputs, schema, batch_size)?;
             while let Some(batch) = input.next().await {
                 let batch = batch?;
                 match partitioner.as_mut() {
