@@ -548,3 +548,37 @@ fn a_query_fails_when_no_executor_is_left() {
         killed_at.elapsed()
     );
 }
+
+/// On a cluster, the orders side of Q3's join with lineitem is broadcast (so lineitem is not
+/// shuffled) under the default spark.sql.autoBroadcastJoinThreshold, and shuffled when it is -1.
+#[test]
+fn small_join_sides_are_broadcast_unless_turned_off() {
+    let data = tpch_data("0.1");
+    let sql = std::fs::read_to_string(repo_root().join("examples/tpch/q03.sql")).unwrap();
+    let explain = |extra: &[&str]| {
+        let mut args = vec![
+            "sql".to_string(),
+            "--master".into(),
+            "local-cluster[2,1,512]".into(),
+            "-e".into(),
+            format!("EXPLAIN {}", sql.trim().trim_end_matches(';')),
+        ];
+        args.extend(extra.iter().map(|s| s.to_string()));
+        args.extend(tpch_table_args(&data));
+        let output = ember().args(&args).output().unwrap();
+        assert!(output.status.success(), "{}", stderr(&output));
+        stdout(&output)
+    };
+    let lineitem_shuffled = |plan: &str| {
+        // A stage that scans lineitem and ends in a hash repartition on l_orderkey alone.
+        plan.split("Stage ").any(|stage| {
+            stage.contains("lineitem")
+                && stage.contains("RepartitionExec: partitioning=Hash([l_orderkey@0], ")
+        })
+    };
+    let default = explain(&[]);
+    assert!(default.contains("mode=CollectLeft"), "{default}");
+    assert!(!lineitem_shuffled(&default), "{default}");
+    let off = explain(&["-c", "spark.sql.autoBroadcastJoinThreshold=-1"]);
+    assert!(lineitem_shuffled(&off), "{off}");
+}

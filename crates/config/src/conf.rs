@@ -241,6 +241,11 @@ impl EmberConf {
         self.get(key).and_then(parse_bytes)
     }
 
+    /// A size that may be turned off with `-1` (`None` then, or when unset).
+    pub fn get_size_or_off(&self, key: &str) -> Option<u64> {
+        self.get(key).filter(|v| *v != "-1").and_then(parse_bytes)
+    }
+
     pub fn get_duration(&self, key: &str) -> Option<Duration> {
         self.get(key).and_then(parse_duration)
     }

@@ -160,6 +160,14 @@ pub static KEYS: &[ConfKey] = &[
         session: false,
     },
     ConfKey {
+        name: "spark.sql.autoBroadcastJoinThreshold",
+        kind: ValueKind::SizeOrOff,
+        default: Some("10m"),
+        doc: "On a cluster master, a join side estimated below this size is broadcast: every task of the join reads all of it, and the other side is not shuffled. -1 turns broadcasting off. The local engine keeps DataFusion's smaller limits, which suit one process; setting `datafusion.optimizer.hash_join_single_partition_threshold` or `..._rows` directly overrides this.",
+        secret: false,
+        session: true,
+    },
+    ConfKey {
         name: "spark.sql.session.timeZone",
         kind: ValueKind::String,
         default: Some("UTC"),

@@ -13,6 +13,8 @@ pub enum ValueKind {
     },
     /// A size such as `512m`, `4g` or `1048576` (bytes), Spark's spelling.
     Bytes,
+    /// A size, or `-1` for "off" (Spark's spelling for thresholds that can be disabled).
+    SizeOrOff,
     /// A duration such as `120s`, `5m`, `500ms` (a bare number means seconds, as in Spark).
     Duration,
     String,
@@ -33,6 +35,7 @@ impl ValueKind {
             }
             ValueKind::Int { min, max } => format!("an integer from {min} to {max}"),
             ValueKind::Bytes => "a size in bytes, e.g. 512m, 4g or 1048576".into(),
+            ValueKind::SizeOrOff => "a size in bytes, e.g. 10m, or -1 for off".into(),
             ValueKind::Duration => "a duration, e.g. 500ms, 120s or 5m".into(),
             ValueKind::String => "a string".into(),
             ValueKind::Enum(words) => format!("one of {}", words.join(", ")),
@@ -54,6 +57,8 @@ impl ValueKind {
                 .filter(|n| n >= min && n <= max)
                 .map(|n| n.to_string()),
             ValueKind::Bytes => parse_bytes(raw).map(|_| raw.to_ascii_lowercase()),
+            ValueKind::SizeOrOff if raw == "-1" => Some(raw.to_string()),
+            ValueKind::SizeOrOff => parse_bytes(raw).map(|_| raw.to_ascii_lowercase()),
             ValueKind::Duration => parse_duration(raw).map(|_| raw.to_ascii_lowercase()),
             ValueKind::String => Some(raw.to_string()),
             ValueKind::Enum(words) => words

@@ -428,7 +428,11 @@ mod tests {
         writer.finish().unwrap();
         let encoded = Bytes::from(read_block_encoded(&path, 0).unwrap());
         let messages = ipc_messages(encoded.clone()).unwrap();
-        assert_eq!(messages.len(), 3, "schema and two batches of at most 2 rows");
+        assert_eq!(
+            messages.len(),
+            3,
+            "schema and two batches of at most 2 rows"
+        );
         let flight = messages.into_iter().map(|(header, body)| {
             Ok(FlightData {
                 data_header: header,

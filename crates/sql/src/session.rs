@@ -65,6 +65,10 @@ pub enum Outcome {
     Done,
 }
 
+const BROADCAST_THRESHOLD: &str = "spark.sql.autoBroadcastJoinThreshold";
+const BROADCAST_BYTES: &str = "datafusion.optimizer.hash_join_single_partition_threshold";
+const BROADCAST_ROWS: &str = "datafusion.optimizer.hash_join_single_partition_threshold_rows";
+
 /// One user session on the embedded engine.
 pub struct EmberSession {
     ctx: SessionContext,
@@ -120,6 +124,7 @@ impl EmberSession {
             for (key, value) in runner.required_settings() {
                 state.config_mut().options_mut().set(key, value)?;
             }
+            apply_broadcast_threshold(&self.conf, state.config_mut())?;
         }
         self.runner = Some(runner);
         Ok(self)
@@ -285,6 +290,9 @@ impl EmberSession {
             let state = self.ctx.state_ref();
             let mut state = state.write();
             apply_session_settings(&updated, state.config_mut())?;
+            if self.runner.is_some() {
+                apply_broadcast_threshold(&updated, state.config_mut())?;
+            }
         }
         self.conf = updated;
         Ok(())
@@ -306,6 +314,24 @@ fn apply_session_settings(conf: &EmberConf, config: &mut SessionConfig) -> Resul
     }
     if let Some(zone) = conf.get("spark.sql.session.timeZone") {
         options.set("datafusion.execution.time_zone", zone)?;
+    }
+    Ok(())
+}
+
+/// Across processes a shuffle costs far more than within one, so a cluster broadcasts join
+/// sides far larger than DataFusion's in-process defaults allow, unless the user set
+/// DataFusion's own thresholds directly.
+fn apply_broadcast_threshold(conf: &EmberConf, config: &mut SessionConfig) -> Result<(), SqlError> {
+    let explicit: Vec<&str> = conf.engine_options().map(|(k, _)| k).collect();
+    let (bytes, rows) = match conf.get_size_or_off(BROADCAST_THRESHOLD) {
+        // Row estimates stand in when byte estimates are missing: about 10 bytes a row.
+        Some(bytes) => (bytes, bytes / 10),
+        None => (0, 0),
+    };
+    for (key, value) in [(BROADCAST_BYTES, bytes), (BROADCAST_ROWS, rows)] {
+        if !explicit.contains(&key) {
+            config.options_mut().set(key, &value.to_string())?;
+        }
     }
     Ok(())
 }
