@@ -10,6 +10,7 @@ use std::time::Duration;
 use ember_cluster::LocalProcessCluster;
 use ember_config::{EmberConf, Master};
 use ember_driver::{DistributedRunner, Driver, DriverOptions, SchedulerOptions};
+use ember_proto::{Tls, TlsFiles};
 use ember_sql::EmberSession;
 use rand::Rng;
 
@@ -73,7 +74,7 @@ fn attach_standing_driver(
     if conf.get("spark.authenticate.secret").is_none() {
         return Err("an ember-driver:// master needs spark.authenticate.secret, which the executors you start must also be given (EMBER_SECRET or --secret-file)".into());
     }
-    let mut options = driver_options(&conf);
+    let mut options = driver_options(&conf)?;
     options.bind_host = host;
     options.port = port;
     let driver = runtime
@@ -148,7 +149,7 @@ fn attach_local_cluster(
         local_dir.path().to_path_buf(),
         conf.get("spark.log.level").unwrap_or("WARN").to_string(),
     );
-    let options = driver_options(&conf);
+    let options = driver_options(&conf)?;
     let driver = runtime
         .block_on(Driver::start(options, Some(Box::new(cluster))))
         .map_err(|e| e.to_string())?;
@@ -168,7 +169,36 @@ fn attach_local_cluster(
     ))
 }
 
-fn driver_options(conf: &EmberConf) -> DriverOptions {
+/// TLS from `ember.tls.cert`, `ember.tls.key` and `ember.tls.ca`: all three, or none.
+fn tls_from_conf(conf: &EmberConf) -> Result<Option<Tls>, String> {
+    let keys = ["ember.tls.cert", "ember.tls.key", "ember.tls.ca"];
+    let values: Vec<Option<&str>> = keys.iter().map(|k| conf.get(k)).collect();
+    match values.as_slice() {
+        [Some(cert), Some(key), Some(ca)] => {
+            let files = TlsFiles {
+                cert: cert.into(),
+                key: key.into(),
+                ca: ca.into(),
+            };
+            Tls::load(&files).map(Some).map_err(|e| e.to_string())
+        }
+        [None, None, None] => Ok(None),
+        _ => {
+            let missing: Vec<&str> = keys
+                .iter()
+                .zip(&values)
+                .filter(|(_, v)| v.is_none())
+                .map(|(k, _)| *k)
+                .collect();
+            Err(format!(
+                "TLS needs ember.tls.cert, ember.tls.key and ember.tls.ca together; {} not set",
+                missing.join(" and ")
+            ))
+        }
+    }
+}
+
+fn driver_options(conf: &EmberConf) -> Result<DriverOptions, String> {
     let secret = match conf.get("spark.authenticate.secret") {
         Some(secret) => secret.to_string(),
         None => {
@@ -181,7 +211,7 @@ fn driver_options(conf: &EmberConf) -> DriverOptions {
             .unwrap_or(Duration::from_secs(fallback))
     };
     let count = |key: &str, fallback: usize| conf.get_usize(key).unwrap_or(fallback) as u32;
-    DriverOptions {
+    Ok(DriverOptions {
         bind_host: conf
             .get("spark.driver.bindAddress")
             .unwrap_or("127.0.0.1")
@@ -192,6 +222,7 @@ fn driver_options(conf: &EmberConf) -> DriverOptions {
             .unwrap_or("127.0.0.1")
             .to_string(),
         secret,
+        tls: tls_from_conf(conf)?,
         scheduler: SchedulerOptions {
             heartbeat_interval: duration("spark.executor.heartbeatInterval", 2),
             network_timeout: duration("spark.network.timeout", 30),
@@ -201,5 +232,5 @@ fn driver_options(conf: &EmberConf) -> DriverOptions {
             progress: conf.get_bool("ember.sql.progress").unwrap_or(true)
                 && std::io::stderr().is_terminal(),
         },
-    }
+    })
 }

@@ -33,6 +33,15 @@ pub struct ExecutorArgs {
     /// File holding the application secret (default: the EMBER_SECRET environment variable).
     #[arg(long)]
     secret_file: Option<PathBuf>,
+    /// PEM certificate to serve and present; with --tls-key and --tls-ca turns TLS on.
+    #[arg(long, requires_all = ["tls_key", "tls_ca"])]
+    tls_cert: Option<PathBuf>,
+    /// PEM private key of --tls-cert.
+    #[arg(long, requires_all = ["tls_cert", "tls_ca"])]
+    tls_key: Option<PathBuf>,
+    /// PEM CA certificate that peers' certificates must be signed by.
+    #[arg(long, requires_all = ["tls_cert", "tls_key"])]
+    tls_ca: Option<PathBuf>,
     /// Attempts to reach the driver before giving up.
     #[arg(long, default_value_t = 10)]
     connect_attempts: u32,
@@ -79,6 +88,13 @@ fn run_inner(args: ExecutorArgs) -> Result<(), String> {
             "the application secret is missing: set EMBER_SECRET or pass --secret-file".to_string()
         })?,
     };
+    let tls = match (args.tls_cert, args.tls_key, args.tls_ca) {
+        (Some(cert), Some(key), Some(ca)) => Some(
+            ember_proto::Tls::load(&ember_proto::TlsFiles { cert, key, ca })
+                .map_err(|e| e.to_string())?,
+        ),
+        _ => None,
+    };
     let options = ExecutorOptions {
         driver: args.driver,
         executor_id: args
@@ -91,6 +107,7 @@ fn run_inner(args: ExecutorArgs) -> Result<(), String> {
         local_dir: args.local_dir,
         secret,
         connect_attempts: args.connect_attempts,
+        tls,
     };
     let runtime = crate::runtime(options.cores)?;
     runtime.block_on(run(options)).map_err(|e| e.to_string())

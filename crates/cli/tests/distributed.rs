@@ -314,7 +314,7 @@ fn strangers_without_the_secret_are_refused() {
         .build()
         .unwrap();
     let result = runtime.block_on(async {
-        let fetcher = ember_plan::FlightFetcher::new(None, "a-guess");
+        let fetcher = ember_plan::FlightFetcher::new(None, "a-guess", None);
         ember_plan::BlockFetcher::fetch(&fetcher, &location, ember_proto::BlockTicket::default())
             .await
     });
@@ -581,4 +581,240 @@ fn small_join_sides_are_broadcast_unless_turned_off() {
     assert!(!lineitem_shuffled(&default), "{default}");
     let off = explain(&["-c", "spark.sql.autoBroadcastJoinThreshold=-1"]);
     assert!(lineitem_shuffled(&off), "{off}");
+}
+
+/// PEM files for one application: a CA, and a certificate it signed for 127.0.0.1 and
+/// localhost with its key.
+struct TlsFixture {
+    dir: tempfile::TempDir,
+}
+
+impl TlsFixture {
+    fn new() -> TlsFixture {
+        let dir = tempfile::tempdir().unwrap();
+        let ca_key = rcgen::KeyPair::generate().unwrap();
+        let mut ca_params = rcgen::CertificateParams::new(Vec::<String>::new()).unwrap();
+        ca_params.is_ca = rcgen::IsCa::Ca(rcgen::BasicConstraints::Unconstrained);
+        let ca_cert = ca_params.self_signed(&ca_key).unwrap();
+        let issuer = rcgen::Issuer::new(ca_params, ca_key);
+        let key = rcgen::KeyPair::generate().unwrap();
+        let cert = rcgen::CertificateParams::new(vec!["127.0.0.1".into(), "localhost".into()])
+            .unwrap()
+            .signed_by(&key, &issuer)
+            .unwrap();
+        std::fs::write(dir.path().join("ca.pem"), ca_cert.pem()).unwrap();
+        std::fs::write(dir.path().join("cert.pem"), cert.pem()).unwrap();
+        std::fs::write(dir.path().join("key.pem"), key.serialize_pem()).unwrap();
+        TlsFixture { dir }
+    }
+
+    fn path(&self, name: &str) -> String {
+        self.dir.path().join(name).display().to_string()
+    }
+
+    fn conf_args(&self) -> Vec<String> {
+        ["cert", "key", "ca"]
+            .iter()
+            .flat_map(|k| {
+                [
+                    "--conf".to_string(),
+                    format!("ember.tls.{k}={}", self.path(&format!("{k}.pem"))),
+                ]
+            })
+            .collect()
+    }
+
+    fn executor_args(&self) -> Vec<String> {
+        ["cert", "key", "ca"]
+            .iter()
+            .flat_map(|k| [format!("--tls-{k}"), self.path(&format!("{k}.pem"))])
+            .collect()
+    }
+
+    fn tls(&self) -> ember_proto::Tls {
+        ember_proto::Tls::load(&ember_proto::TlsFiles {
+            cert: self.path("cert.pem").into(),
+            key: self.path("key.pem").into(),
+            ca: self.path("ca.pem").into(),
+        })
+        .unwrap()
+    }
+}
+
+/// With ember.tls.* set, a TPC-H query runs over TLS on both planes and gives the right answer.
+#[test]
+fn tls_on_both_planes_gives_the_same_answer() {
+    let data = tpch_data("0.1");
+    let tls = TlsFixture::new();
+    let expected = run(&query_args(3, "local[2]", &data)
+        .iter()
+        .map(String::as_str)
+        .collect::<Vec<_>>());
+    let mut args = query_args(3, "local-cluster[2,1,512]", &data);
+    args.extend(tls.conf_args());
+    let output = ember().args(&args).output().unwrap();
+    assert!(output.status.success(), "{}", stderr(&output));
+    assert_same_answer(3, &stdout(&expected), &stdout(&output), "over TLS");
+}
+
+/// A TLS application refuses, on both planes, peers that speak plain text or hold a
+/// certificate from another CA — even when they know the secret.
+#[test]
+fn tls_refuses_plain_text_and_foreign_certificates() {
+    let tls = TlsFixture::new();
+    let foreign = TlsFixture::new();
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let mut driver = ember()
+        .args([
+            "sql",
+            "--master",
+            "local-cluster[1,1,512]",
+            "--log-level",
+            "info",
+            "--conf",
+            &format!("spark.driver.port={port}"),
+            "--conf",
+            "spark.authenticate.secret=known",
+            "-e",
+            LONG_DRIVER_QUERY,
+        ])
+        .args(tls.conf_args())
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let (lines, all) = watch_stderr(&mut driver);
+    let mut flight_address = None;
+    while flight_address.is_none() {
+        let Ok(line) = lines.recv_timeout(Duration::from_secs(60)) else {
+            break;
+        };
+        if line.contains("executor registered") {
+            flight_address = line
+                .split("flight_address=")
+                .nth(1)
+                .and_then(|r| r.split_whitespace().next())
+                .map(String::from);
+        }
+    }
+    let Some(flight_address) = flight_address else {
+        kill("-KILL", driver.id());
+        panic!(
+            "the TLS executor never registered:\n{}",
+            all.join().unwrap()
+        );
+    };
+    let executor = |extra: Vec<String>| {
+        ember()
+            .args([
+                "executor",
+                "--driver",
+                &format!("127.0.0.1:{port}"),
+                "--connect-attempts",
+                "1",
+            ])
+            .args(extra)
+            .env("EMBER_SECRET", "known")
+            .output()
+            .unwrap()
+    };
+    assert_fails_with(
+        &executor(vec![]),
+        &["cannot register with the driver", "--tls-cert"],
+    );
+    assert_fails_with(
+        &executor(foreign.executor_args()),
+        &["cannot reach the driver", "invalid peer certificate"],
+    );
+
+    let location = ember_proto::MapOutputLocation {
+        map_partition: 0,
+        executor_id: "exec-0".into(),
+        flight_address,
+        stage_attempt: 0,
+    };
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let fetch = |tls: Option<ember_proto::Tls>| {
+        runtime.block_on(async {
+            let fetcher = ember_plan::FlightFetcher::new(None, "known", tls);
+            ember_plan::BlockFetcher::fetch(
+                &fetcher,
+                &location,
+                ember_proto::BlockTicket::default(),
+            )
+            .await
+        })
+    };
+    let plain = fetch(None);
+    assert!(
+        matches!(plain, Err(ember_plan::BlockError::Unreachable { .. })),
+        "Flight answered plain text: {plain:?}"
+    );
+    let stranger = fetch(Some(foreign.tls()));
+    assert!(
+        matches!(stranger, Err(ember_plan::BlockError::Unreachable { .. })),
+        "Flight answered a foreign certificate: {stranger:?}"
+    );
+    // A client that trusts the application's CA but presents another CA's certificate is
+    // refused by the server.
+    let impostor = ember_proto::Tls::load(&ember_proto::TlsFiles {
+        cert: foreign.path("cert.pem").into(),
+        key: foreign.path("key.pem").into(),
+        ca: tls.path("ca.pem").into(),
+    })
+    .unwrap();
+    let impostor = fetch(Some(impostor));
+    assert!(
+        matches!(impostor, Err(ember_plan::BlockError::Unreachable { .. })),
+        "Flight answered a client certificate from another CA: {impostor:?}"
+    );
+    // The application's own certificate gets through to the block lookup (there is no such
+    // block), which shows the refusals above came from TLS.
+    let own = fetch(Some(tls.tls()));
+    assert!(
+        matches!(own, Err(ember_plan::BlockError::Missing(_))),
+        "{own:?}"
+    );
+    kill("-KILL", driver.id());
+    let _ = driver.wait();
+}
+
+#[test]
+fn tls_settings_must_come_together_and_be_readable() {
+    let tls = TlsFixture::new();
+    assert_fails_with(
+        &run(&[
+            "sql",
+            "--master",
+            "local-cluster[1,1,512]",
+            "--conf",
+            &format!("ember.tls.cert={}", tls.path("cert.pem")),
+            "-e",
+            "select 1",
+        ]),
+        &["ember.tls.key and ember.tls.ca not set"],
+    );
+    let mut args: Vec<String> = [
+        "sql",
+        "--master",
+        "local-cluster[1,1,512]",
+        "-e",
+        "select 1",
+    ]
+    .iter()
+    .map(|s| s.to_string())
+    .collect();
+    args.extend(tls.conf_args());
+    args.extend(["--conf".into(), "ember.tls.ca=/nonexistent/ca.pem".into()]);
+    assert_fails_with(
+        &run(&args.iter().map(String::as_str).collect::<Vec<_>>()),
+        &["cannot read the TLS CA certificate /nonexistent/ca.pem"],
+    );
 }

@@ -44,8 +44,18 @@ impl LocalProcessCluster {
 impl ClusterManager for LocalProcessCluster {
     fn start(&mut self, launch: &ExecutorLaunch) -> Result<(), String> {
         for index in 0..self.executors {
-            let child = Command::new(&self.binary)
-                .arg("executor")
+            let mut command = Command::new(&self.binary);
+            command.arg("executor");
+            if let Some(tls) = &launch.tls {
+                command
+                    .arg("--tls-cert")
+                    .arg(&tls.cert)
+                    .arg("--tls-key")
+                    .arg(&tls.key)
+                    .arg("--tls-ca")
+                    .arg(&tls.ca);
+            }
+            let child = command
                 .args(["--driver", &launch.driver_address])
                 .args(["--id", &format!("exec-{index}")])
                 .args(["--cores", &self.cores.to_string()])

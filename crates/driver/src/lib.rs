@@ -32,6 +32,8 @@ pub struct ExecutorLaunch {
     /// HOST:PORT of the driver's executor endpoint.
     pub driver_address: String,
     pub secret: String,
+    /// The TLS files executors must use, when the application runs with TLS.
+    pub tls: Option<ember_proto::TlsFiles>,
 }
 
 /// Where executors come from: the driver asks for them when it starts and gives them back
@@ -51,6 +53,8 @@ pub struct DriverOptions {
     /// Host executors use to reach the driver.
     pub advertise_host: String,
     pub secret: String,
+    /// TLS for the executor endpoint and for fetching results, when configured.
+    pub tls: Option<ember_proto::Tls>,
     pub scheduler: SchedulerOptions,
 }
 
@@ -58,6 +62,8 @@ pub struct DriverOptions {
 pub enum DriverError {
     #[error("cannot listen on {address}: {message}")]
     Listen { address: String, message: String },
+    #[error("cannot serve TLS on the executor endpoint: {0}")]
+    Tls(String),
     #[error("cannot start executors: {0}")]
     Cluster(String),
     #[error(
@@ -118,8 +124,14 @@ impl Driver {
         // on the builder applies only to listeners tonic binds itself, so set it here.
         let incoming =
             tonic::transport::server::TcpIncoming::from(listener).with_nodelay(Some(true));
+        let mut builder = tonic::transport::Server::builder();
+        if let Some(tls) = &options.tls {
+            builder = builder
+                .tls_config(tls.server())
+                .map_err(|e| DriverError::Tls(e.to_string()))?;
+        }
         tokio::spawn(async move {
-            if let Err(e) = tonic::transport::Server::builder()
+            if let Err(e) = builder
                 .add_service(intercepted)
                 .serve_with_incoming(incoming)
                 .await
@@ -132,7 +144,11 @@ impl Driver {
         let driver = Arc::new(Driver {
             events,
             address: address.clone(),
-            fetcher: Arc::new(FlightFetcher::new(None, &options.secret)),
+            fetcher: Arc::new(FlightFetcher::new(
+                None,
+                &options.secret,
+                options.tls.clone(),
+            )),
             cluster: Mutex::new(None),
             next_job: AtomicU64::new(1),
             metrics,
@@ -142,6 +158,7 @@ impl Driver {
                 .start(&ExecutorLaunch {
                     driver_address: address,
                     secret: options.secret.clone(),
+                    tls: options.tls.as_ref().map(|t| t.files().clone()),
                 })
                 .map_err(DriverError::Cluster)?;
             *driver.cluster.lock().unwrap_or_else(|p| p.into_inner()) = Some(cluster);

@@ -44,6 +44,8 @@ pub struct ExecutorOptions {
     pub secret: String,
     /// Connection attempts before giving up on an unreachable driver.
     pub connect_attempts: u32,
+    /// TLS for the block server and for calls to the driver and other executors.
+    pub tls: Option<ember_proto::Tls>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -56,6 +58,10 @@ pub enum ExecutorError {
     },
     #[error("the driver refused this executor: {0}")]
     Refused(String),
+    #[error(
+        "cannot register with the driver at {address}: {message}. If the driver runs with TLS (ember.tls.*), start this executor with --tls-cert, --tls-key and --tls-ca from the same CA"
+    )]
+    RegistrationFailed { address: String, message: String },
     #[error("lost the driver: {0}")]
     DriverLost(String),
     #[error("cannot start the block server on {address}: {message}")]
@@ -89,6 +95,7 @@ async fn serve(options: &ExecutorOptions, shuffle_root: PathBuf) -> Result<(), E
             root: shuffle_root.clone(),
         }),
         &options.secret,
+        options.tls.clone(),
     ));
 
     let channel = connect_with_retries(options).await?;
@@ -119,7 +126,12 @@ async fn serve(options: &ExecutorOptions, shuffle_root: PathBuf) -> Result<(), E
         Err(status) if status.code() == tonic::Code::Unauthenticated => {
             return Err(ExecutorError::Refused(status.message().to_string()));
         }
-        Err(status) => return Err(ExecutorError::DriverLost(status.message().to_string())),
+        Err(status) => {
+            return Err(ExecutorError::RegistrationFailed {
+                address: options.driver.clone(),
+                message: source_chain(&status),
+            });
+        }
     };
     tracing::info!(executor = %options.executor_id, %flight_address, driver = %options.driver, "registered");
 
@@ -255,8 +267,14 @@ async fn start_flight_server(
     // Nagle's algorithm with delayed ACKs stalls small responses by ~40 ms each; `tcp_nodelay`
     // on the builder applies only to listeners tonic binds itself, so set it here.
     let incoming = tonic::transport::server::TcpIncoming::from(listener).with_nodelay(Some(true));
+    let mut builder = Server::builder();
+    if let Some(tls) = &options.tls {
+        builder = builder
+            .tls_config(tls.server())
+            .map_err(|e| fail(e.to_string()))?;
+    }
     tokio::spawn(async move {
-        if let Err(e) = Server::builder()
+        if let Err(e) = builder
             .add_service(service)
             .serve_with_incoming(incoming)
             .await
@@ -275,12 +293,21 @@ async fn connect_with_retries(
         attempts,
         message,
     };
-    let endpoint = Endpoint::from_shared(format!("http://{}", options.driver))
-        .map_err(|e| unreachable(0, e.to_string()))?
-        .connect_timeout(Duration::from_secs(5))
-        .tcp_nodelay(true)
-        .http2_keep_alive_interval(Duration::from_secs(10))
-        .keep_alive_timeout(Duration::from_secs(20));
+    let mut endpoint = Endpoint::from_shared(format!(
+        "{}://{}",
+        ember_proto::scheme(options.tls.as_ref()),
+        options.driver
+    ))
+    .map_err(|e| unreachable(0, e.to_string()))?
+    .connect_timeout(Duration::from_secs(5))
+    .tcp_nodelay(true)
+    .http2_keep_alive_interval(Duration::from_secs(10))
+    .keep_alive_timeout(Duration::from_secs(20));
+    if let Some(tls) = &options.tls {
+        endpoint = endpoint
+            .tls_config(tls.client())
+            .map_err(|e| unreachable(0, source_chain(&e)))?;
+    }
     let mut delay = Duration::from_millis(200);
     let attempts = options.connect_attempts.max(1);
     for attempt in 1..=attempts {

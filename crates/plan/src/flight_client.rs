@@ -12,7 +12,7 @@ use arrow_flight::Ticket;
 use arrow_flight::decode::FlightRecordBatchStream;
 use arrow_flight::error::FlightError;
 use arrow_flight::flight_service_client::FlightServiceClient;
-use ember_proto::{AUTH_HEADER, BlockTicket, MAX_MESSAGE_BYTES, MapOutputLocation};
+use ember_proto::{AUTH_HEADER, BlockTicket, MAX_MESSAGE_BYTES, MapOutputLocation, Tls, scheme};
 use futures::future::BoxFuture;
 use futures::{FutureExt, TryStreamExt};
 use prost::Message;
@@ -30,6 +30,7 @@ pub struct LocalBlocks {
 pub struct FlightFetcher {
     local: Option<LocalBlocks>,
     secret: Arc<str>,
+    tls: Option<Tls>,
     clients: Mutex<HashMap<String, FlightServiceClient<Channel>>>,
 }
 
@@ -43,10 +44,11 @@ impl fmt::Debug for FlightFetcher {
 }
 
 impl FlightFetcher {
-    pub fn new(local: Option<LocalBlocks>, secret: &str) -> FlightFetcher {
+    pub fn new(local: Option<LocalBlocks>, secret: &str, tls: Option<Tls>) -> FlightFetcher {
         FlightFetcher {
             local,
             secret: secret.into(),
+            tls,
             clients: Mutex::new(HashMap::new()),
         }
     }
@@ -56,13 +58,18 @@ impl FlightFetcher {
         if let Some(client) = clients.get(address) {
             return Ok(client.clone());
         }
-        let endpoint = Endpoint::from_shared(format!("http://{address}"))
-            .map_err(|e| BlockError::Unreachable {
-                address: address.into(),
-                message: e.to_string(),
-            })?
-            .connect_timeout(Duration::from_secs(5))
-            .tcp_nodelay(true);
+        let unreachable = |e: tonic::transport::Error| BlockError::Unreachable {
+            address: address.into(),
+            message: e.to_string(),
+        };
+        let mut endpoint =
+            Endpoint::from_shared(format!("{}://{address}", scheme(self.tls.as_ref())))
+                .map_err(unreachable)?
+                .connect_timeout(Duration::from_secs(5))
+                .tcp_nodelay(true);
+        if let Some(tls) = &self.tls {
+            endpoint = endpoint.tls_config(tls.client()).map_err(unreachable)?;
+        }
         let client = FlightServiceClient::new(endpoint.connect_lazy())
             .max_decoding_message_size(MAX_MESSAGE_BYTES)
             .max_encoding_message_size(MAX_MESSAGE_BYTES);

@@ -9,7 +9,10 @@ mod generated {
     tonic::include_proto!("ember.v1");
 }
 
+mod tls;
+
 pub use generated::*;
+pub use tls::{Tls, TlsError, TlsFiles, scheme};
 
 /// Metadata key carrying `Bearer <secret>` on every driver and Flight call.
 pub const AUTH_HEADER: &str = "authorization";
