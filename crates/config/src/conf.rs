@@ -74,7 +74,9 @@ struct Entry {
 /// default; `datafusion.*` keys are kept verbatim for the engine.
 #[derive(Debug, Clone, Default)]
 pub struct EmberConf {
-    values: BTreeMap<&'static str, Entry>,
+    /// Registry keys by name; members of a key family (`spark.kubernetes.driver.label.*`) by
+    /// the full key given.
+    values: BTreeMap<String, Entry>,
     engine: BTreeMap<String, Entry>,
 }
 
@@ -134,8 +136,13 @@ impl EmberConf {
                 source_name: source.to_string(),
             });
         };
+        let stored = if spec.is_family() {
+            key.to_string()
+        } else {
+            spec.name.to_string()
+        };
         self.values.insert(
-            spec.name,
+            stored,
             Entry {
                 value: normalized,
                 source,
@@ -220,6 +227,19 @@ impl EmberConf {
         }
     }
 
+    /// Every key set under `prefix` (a key family such as `spark.kubernetes.driver.label.`),
+    /// as (the rest of the key, value), in key order.
+    pub fn with_prefix(&self, prefix: &str) -> Vec<(&str, &str)> {
+        self.values
+            .iter()
+            .filter_map(|(k, e)| {
+                k.strip_prefix(prefix)
+                    .filter(|rest| !rest.is_empty())
+                    .map(|rest| (rest, e.value.as_str()))
+            })
+            .collect()
+    }
+
     /// Where the current value of `key` came from.
     pub fn source(&self, key: &str) -> ConfSource {
         self.values
@@ -234,6 +254,10 @@ impl EmberConf {
     }
 
     pub fn get_usize(&self, key: &str) -> Option<usize> {
+        self.get(key).and_then(|v| v.parse().ok())
+    }
+
+    pub fn get_f64(&self, key: &str) -> Option<f64> {
         self.get(key).and_then(|v| v.parse().ok())
     }
 
@@ -266,17 +290,24 @@ impl EmberConf {
     /// Every registry key with its current display value (secrets redacted) and source, in
     /// key order, followed by the engine pass-through keys that were set.
     pub fn display_entries(&self) -> Vec<(String, String, ConfSource)> {
-        let mut rows: Vec<_> = KEYS
-            .iter()
-            .map(|k: &ConfKey| {
-                let shown = match (k.secret, self.get(k.name)) {
-                    (_, None) => "<unset>".to_string(),
-                    (true, Some(_)) => "<redacted>".to_string(),
-                    (false, Some(v)) => v.to_string(),
-                };
-                (k.name.to_string(), shown, self.source(k.name))
-            })
-            .collect();
+        let mut rows = Vec::new();
+        for k in KEYS {
+            if k.is_family() {
+                let prefix = k.family_prefix();
+                for (rest, value) in self.with_prefix(prefix) {
+                    let key = format!("{prefix}{rest}");
+                    let source = self.source(&key);
+                    rows.push((key, value.to_string(), source));
+                }
+                continue;
+            }
+            let shown = match (k.secret, self.get(k.name)) {
+                (_, None) => "<unset>".to_string(),
+                (true, Some(_)) => "<redacted>".to_string(),
+                (false, Some(v)) => v.to_string(),
+            };
+            rows.push((k.name.to_string(), shown, self.source(k.name)));
+        }
         rows.extend(
             self.engine
                 .iter()
@@ -312,6 +343,40 @@ fn edit_distance(a: &str, b: &str) -> usize {
 
 #[cfg(test)]
 mod tests {
+
+    #[test]
+    fn key_families_keep_the_names_users_choose() {
+        let mut conf = EmberConf::new();
+        let cli = ConfSource::CommandLine;
+        conf.set("spark.kubernetes.driver.label.team", "data", cli.clone())
+            .unwrap();
+        conf.set("spark.kubernetes.driver.label.Tier", "gold", cli.clone())
+            .unwrap();
+        conf.set("spark.kubernetes.node.selector.zone", "a", cli.clone())
+            .unwrap();
+        assert_eq!(
+            conf.with_prefix("spark.kubernetes.driver.label."),
+            vec![("Tier", "gold"), ("team", "data")]
+        );
+        assert_eq!(conf.get("spark.kubernetes.node.selector.zone"), Some("a"));
+        // A family needs a name after its prefix, and a misspelt family is unknown.
+        assert!(
+            conf.set("spark.kubernetes.driver.label.", "x", cli.clone())
+                .is_err()
+        );
+        assert!(
+            conf.set("spark.kubernetes.driver.labels.x", "x", cli)
+                .is_err()
+        );
+        let shown = conf.display_entries();
+        assert!(
+            shown
+                .iter()
+                .any(|(k, v, _)| k == "spark.kubernetes.driver.label.team" && v == "data")
+        );
+        assert!(!shown.iter().any(|(k, _, _)| k.ends_with(".*")));
+    }
+
     use super::*;
     use std::io::Write;
 

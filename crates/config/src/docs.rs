@@ -19,13 +19,17 @@ pub fn render_markdown() -> String {
     );
     for key in KEYS {
         out.push_str(&format!(
-            "| `{}` | {} | {} | `{}` | {} |\n",
+            "| `{}` | {} | {} | {} | {} |\n",
             key.name,
             key.kind.describe(),
             key.default
                 .map(|d| format!("`{d}`"))
                 .unwrap_or_else(|| "unset".into()),
-            env_var_for(key.name),
+            if key.is_family() {
+                "(use --conf)".to_string()
+            } else {
+                format!("`{}`", env_var_for(key.name))
+            },
             key.doc
         ));
     }

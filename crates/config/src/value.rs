@@ -15,6 +15,8 @@ pub enum ValueKind {
     Bytes,
     /// A size, or `-1` for "off" (Spark's spelling for thresholds that can be disabled).
     SizeOrOff,
+    /// A decimal number greater than zero, such as `0.1`.
+    Fraction,
     /// A duration such as `120s`, `5m`, `500ms` (a bare number means seconds, as in Spark).
     Duration,
     String,
@@ -36,6 +38,7 @@ impl ValueKind {
             ValueKind::Int { min, max } => format!("an integer from {min} to {max}"),
             ValueKind::Bytes => "a size in bytes, e.g. 512m, 4g or 1048576".into(),
             ValueKind::SizeOrOff => "a size in bytes, e.g. 10m, or -1 for off".into(),
+            ValueKind::Fraction => "a decimal number above 0, e.g. 0.1".into(),
             ValueKind::Duration => "a duration, e.g. 500ms, 120s or 5m".into(),
             ValueKind::String => "a string".into(),
             ValueKind::Enum(words) => format!("one of {}", words.join(", ")),
@@ -59,6 +62,11 @@ impl ValueKind {
             ValueKind::Bytes => parse_bytes(raw).map(|_| raw.to_ascii_lowercase()),
             ValueKind::SizeOrOff if raw == "-1" => Some(raw.to_string()),
             ValueKind::SizeOrOff => parse_bytes(raw).map(|_| raw.to_ascii_lowercase()),
+            ValueKind::Fraction => raw
+                .parse::<f64>()
+                .ok()
+                .filter(|f| f.is_finite() && *f > 0.0)
+                .map(|_| raw.to_string()),
             ValueKind::Duration => parse_duration(raw).map(|_| raw.to_ascii_lowercase()),
             ValueKind::String => Some(raw.to_string()),
             ValueKind::Enum(words) => words
