@@ -59,6 +59,9 @@ pub fn attach(
         Master::StandingDriver { host, port } => {
             attach_standing_driver(runtime, session, host, port)
         }
+        Master::Kubernetes { .. } => Err(
+            "a k8s:// master runs through `ember submit`, which can so far only render the application's objects (--dry-run=client -o yaml); creating them on a cluster is not built yet".into(),
+        ),
         Master::Local { .. } | Master::LocalAllCores => Ok((session, Application::local())),
     }
 }

@@ -7,6 +7,7 @@ mod logging;
 mod progress;
 mod shell;
 mod sql_command;
+mod submit_command;
 
 use std::io::IsTerminal;
 use std::path::PathBuf;
@@ -33,6 +34,8 @@ enum Command {
     Sql(sql_command::SqlArgs),
     /// Run an executor that joins a driver (started by a local-cluster master, or by hand).
     Executor(executor_command::ExecutorArgs),
+    /// Submit an application to Kubernetes, as spark-submit does.
+    Submit(submit_command::SubmitArgs),
     /// List every setting with its value, source and description.
     Conf {
         #[command(flatten)]
@@ -151,6 +154,7 @@ fn main() -> ExitCode {
     let result = match cli.command {
         Command::Sql(args) => return sql_command::run(args),
         Command::Executor(args) => return executor_command::run_executor(args),
+        Command::Submit(args) => submit_command::run(args),
         Command::Conf { conf, markdown } => list_conf(&conf, markdown),
         Command::Datagen {
             kind:

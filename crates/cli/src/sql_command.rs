@@ -133,9 +133,9 @@ fn run_inner(args: SqlArgs) -> Result<ExitCode, String> {
 /// scheduling when executors do the work.
 fn local_threads(conf: &ember_config::EmberConf) -> usize {
     match conf.master() {
-        ember_config::Master::LocalCluster { .. } | ember_config::Master::StandingDriver { .. } => {
-            2
-        }
+        ember_config::Master::LocalCluster { .. }
+        | ember_config::Master::StandingDriver { .. }
+        | ember_config::Master::Kubernetes { .. } => 2,
         master => master.threads(),
     }
 }

@@ -5,9 +5,9 @@ use std::fmt;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
+use crate::Master;
 use crate::registry::{ENGINE_PASSTHROUGH_PREFIX, KEYS, lookup};
 use crate::value::{parse_bool, parse_bytes, parse_duration};
-use crate::{ConfKey, Master};
 
 /// Where a value came from, lowest precedence first.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]

@@ -19,6 +19,10 @@ pub enum Master {
     /// `ember-driver://HOST:PORT`: a driver listening on HOST:PORT for executors that someone
     /// else starts (`ember executor --driver ...`), such as a scaled Deployment.
     StandingDriver { host: String, port: u16 },
+    /// `k8s://https://HOST:PORT`: executors (and, in cluster mode, the driver) are pods on
+    /// the Kubernetes cluster whose API server is at that URL; `k8s://` alone means the
+    /// in-cluster configuration or the current kubeconfig context.
+    Kubernetes { api_server: Option<String> },
 }
 
 impl Master {
@@ -37,6 +41,17 @@ impl Master {
                     "`{raw}`: the thread count in local[N] must be a positive integer or *"
                 )),
             };
+        }
+        if let Some(rest) = raw.strip_prefix("k8s://") {
+            let api_server = match rest {
+                "" => None,
+                // Spark reads a bare HOST:PORT as https.
+                url if url.starts_with("https://") || url.starts_with("http://") => {
+                    Some(url.to_string())
+                }
+                host_port => Some(format!("https://{host_port}")),
+            };
+            return Ok(Master::Kubernetes { api_server });
         }
         if let Some(address) = raw.strip_prefix("ember-driver://") {
             let bad = || format!("`{raw}`: expected ember-driver://HOST:PORT");
@@ -74,7 +89,7 @@ impl Master {
             };
         }
         Err(format!(
-            "`{raw}` is not a master Ember supports; use local, local[N], local[*], local-cluster[E,C,M] or ember-driver://HOST:PORT"
+            "`{raw}` is not a master Ember supports; use local, local[N], local[*], local-cluster[E,C,M], ember-driver://HOST:PORT or k8s://https://HOST:PORT"
         ))
     }
 
@@ -83,7 +98,9 @@ impl Master {
     /// cores stand in until its executors have registered.
     pub fn threads(&self) -> usize {
         match self {
-            Master::StandingDriver { .. } => Master::LocalAllCores.threads(),
+            Master::StandingDriver { .. } | Master::Kubernetes { .. } => {
+                Master::LocalAllCores.threads()
+            }
             Master::LocalCluster {
                 executors, cores, ..
             } => executors * cores,
@@ -108,6 +125,9 @@ impl fmt::Display for Master {
                 write!(f, "local-cluster[{executors},{cores},{memory_mb}]")
             }
             Master::StandingDriver { host, port } => write!(f, "ember-driver://{host}:{port}"),
+            Master::Kubernetes { api_server } => {
+                write!(f, "k8s://{}", api_server.as_deref().unwrap_or_default())
+            }
         }
     }
 }
@@ -145,6 +165,20 @@ mod tests {
             })
         );
         assert!(Master::parse("ember-driver://nohost").is_err());
+        assert_eq!(
+            Master::parse("k8s://https://10.0.0.1:6443"),
+            Ok(Master::Kubernetes {
+                api_server: Some("https://10.0.0.1:6443".into())
+            })
+        );
+        assert_eq!(
+            Master::parse("k8s://10.0.0.1:6443").unwrap().to_string(),
+            "k8s://https://10.0.0.1:6443"
+        );
+        assert_eq!(
+            Master::parse("k8s://"),
+            Ok(Master::Kubernetes { api_server: None })
+        );
         assert!(Master::LocalAllCores.threads() >= 1);
     }
 }

@@ -43,7 +43,7 @@ impl ValueKind {
             ValueKind::String => "a string".into(),
             ValueKind::Enum(words) => format!("one of {}", words.join(", ")),
             ValueKind::Master => {
-                "a master URL: local, local[N], local[*] or local-cluster[E,C,M]".into()
+                "a master URL: local, local[N], local[*], local-cluster[E,C,M], ember-driver://HOST:PORT or k8s://https://HOST:PORT".into()
             }
         }
     }

@@ -1,0 +1,179 @@
+//! `ember submit`: spark-submit for Kubernetes. So far it renders what an application would
+//! create (`--dry-run=client -o yaml`); creating it on a cluster comes with the Kubernetes
+//! client.
+
+use std::path::PathBuf;
+
+use clap::{Args, ValueEnum};
+use ember_config::{ConfSource, EmberConf, Master};
+use ember_kubernetes::{AppIdentity, LocalFile, Renderer, to_yaml_documents};
+
+use crate::ConfArgs;
+
+#[derive(Args)]
+pub struct SubmitArgs {
+    #[command(flatten)]
+    conf: ConfArgs,
+    /// Where the driver runs: in a pod (cluster) or in this process (client). Sets
+    /// spark.submit.deployMode.
+    #[arg(long, value_enum)]
+    deploy_mode: Option<DeployMode>,
+    /// The application's name (sets spark.app.name).
+    #[arg(long)]
+    name: Option<String>,
+    /// Print the objects instead of creating them; `client` is the only mode, as in kubectl.
+    #[arg(long, value_enum, value_name = "MODE", num_args = 0..=1, default_missing_value = "client")]
+    dry_run: Option<DryRun>,
+    /// Format of --dry-run output.
+    #[arg(short = 'o', long = "output", value_enum, default_value = "yaml")]
+    output: OutputFormat,
+    /// The application: a SQL file.
+    app: Option<PathBuf>,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum DeployMode {
+    Cluster,
+    Client,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum DryRun {
+    Client,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum OutputFormat {
+    Yaml,
+    Json,
+}
+
+/// The owner uid and secret are only known once the application is submitted.
+const UID_PLACEHOLDER: &str = "(the driver pod's uid, assigned when it is created)";
+const SECRET_PLACEHOLDER: &str = "(generated when the application is submitted)";
+
+pub fn run(args: SubmitArgs) -> Result<(), String> {
+    let mut conf = args.conf.build()?;
+    if let Some(mode) = args.deploy_mode {
+        let mode = match mode {
+            DeployMode::Cluster => "cluster",
+            DeployMode::Client => "client",
+        };
+        set(&mut conf, "spark.submit.deployMode", mode)?;
+    }
+    if let Some(name) = &args.name {
+        set(&mut conf, "spark.app.name", name)?;
+    }
+    if !matches!(conf.master(), Master::Kubernetes { .. }) || conf.get("spark.master").is_none() {
+        return Err(
+            "ember submit needs --master k8s://https://HOST:PORT (or k8s:// for the current context)"
+                .into(),
+        );
+    }
+    let app = args
+        .app
+        .as_ref()
+        .ok_or("name the application to submit: a SQL file")?;
+    let file = LocalFile {
+        name: app
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .ok_or_else(|| format!("{} is not a file", app.display()))?,
+        contents: std::fs::read_to_string(app)
+            .map_err(|e| format!("cannot read the application {}: {e}", app.display()))?,
+    };
+    if args.dry_run.is_none() {
+        return Err("creating applications on a cluster is not built yet; `--dry-run=client -o yaml` prints what would be created".into());
+    }
+    let identity = identity(&conf);
+    let renderer = Renderer::new(&conf, identity).map_err(|e| e.to_string())?;
+    let cluster = conf.get("spark.submit.deployMode") == Some("cluster");
+    let instances = conf.get_usize("spark.executor.instances").unwrap_or(2) as u32;
+    let mut objects = Vec::new();
+    if cluster {
+        let rendered = renderer
+            .cluster_mode(
+                std::slice::from_ref(&file),
+                &file.name,
+                SECRET_PLACEHOLDER,
+                UID_PLACEHOLDER,
+            )
+            .map_err(|e| e.to_string())?;
+        objects.push(serde_json::to_value(&rendered.driver_pod));
+        objects.push(serde_json::to_value(&rendered.secret));
+        objects.push(serde_json::to_value(&rendered.config_map));
+        objects.push(serde_json::to_value(&rendered.service));
+        let owner = Renderer::owner_reference(&renderer.driver_pod_name(), UID_PLACEHOLDER);
+        let driver = renderer.driver_service_address();
+        for index in 1..=instances {
+            let pod = renderer
+                .executor_pod(index, &driver, Some(owner.clone()))
+                .map_err(|e| e.to_string())?;
+            objects.push(serde_json::to_value(&pod));
+        }
+    } else {
+        let host = conf.get("spark.driver.host").ok_or(
+            "client mode needs spark.driver.host: the address executor pods reach this process at",
+        )?;
+        let port = conf
+            .get_usize("spark.driver.port")
+            .filter(|p| *p > 0)
+            .ok_or("client mode needs spark.driver.port: a fixed port executor pods can reach")?;
+        let driver = format!("{host}:{port}");
+        for index in 1..=instances {
+            let pod = renderer
+                .executor_pod(index, &driver, None)
+                .map_err(|e| e.to_string())?;
+            objects.push(serde_json::to_value(&pod));
+        }
+    }
+    let objects = objects
+        .into_iter()
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(|e| format!("cannot render: {e}"))?;
+    match args.output {
+        OutputFormat::Yaml => {
+            println!(
+                "# {} objects of application {} ({}). Executor pods are created by the driver once it runs.",
+                objects.len(),
+                renderer.app().id,
+                if cluster {
+                    "cluster mode"
+                } else {
+                    "client mode"
+                }
+            );
+            print!(
+                "{}",
+                to_yaml_documents(&objects).map_err(|e| e.to_string())?
+            );
+        }
+        OutputFormat::Json => {
+            let list = serde_json::json!({"apiVersion": "v1", "kind": "List", "items": objects});
+            println!(
+                "{}",
+                serde_json::to_string_pretty(&list).map_err(|e| e.to_string())?
+            );
+        }
+    }
+    Ok(())
+}
+
+fn set(conf: &mut EmberConf, key: &str, value: &str) -> Result<(), String> {
+    conf.set(key, value, ConfSource::CommandLine)
+        .map_err(|e| e.to_string())
+}
+
+/// The application's identity: from ember.kubernetes.appId/submissionId when given (a retried
+/// submission, or repeatable output), else new.
+fn identity(conf: &EmberConf) -> AppIdentity {
+    let name = conf.get("spark.app.name").unwrap_or("ember");
+    match conf.get("ember.kubernetes.appId") {
+        Some(id) => AppIdentity::with_ids(
+            name,
+            id.strip_prefix("ember-").unwrap_or(id),
+            conf.get("ember.kubernetes.submissionId").unwrap_or(id),
+        ),
+        None => AppIdentity::new(name),
+    }
+}
