@@ -112,9 +112,13 @@ pub fn run(args: SubmitArgs) -> Result<(), String> {
             objects.push(serde_json::to_value(&pod));
         }
     } else {
-        let host = conf.get("spark.driver.host").ok_or(
-            "client mode needs spark.driver.host: the address executor pods reach this process at",
-        )?;
+        // The default (loopback) is no address a pod can reach.
+        let host = conf
+            .get("spark.driver.host")
+            .filter(|_| conf.source("spark.driver.host") != ConfSource::Default)
+            .ok_or(
+                "client mode needs spark.driver.host: the address executor pods reach this process at",
+            )?;
         let port = conf
             .get_usize("spark.driver.port")
             .filter(|p| *p > 0)
@@ -143,10 +147,7 @@ pub fn run(args: SubmitArgs) -> Result<(), String> {
                     "client mode"
                 }
             );
-            print!(
-                "{}",
-                to_yaml_documents(&objects).map_err(|e| e.to_string())?
-            );
+            print!("{}", to_yaml_documents(&objects));
         }
         OutputFormat::Json => {
             let list = serde_json::json!({"apiVersion": "v1", "kind": "List", "items": objects});

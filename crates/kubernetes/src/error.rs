@@ -21,6 +21,4 @@ pub enum KubeError {
         "the application's files and settings come to {bytes} bytes, over the {limit}-byte limit of a ConfigMap; put large files in a custom image (FROM ember) or object storage. spark.kubernetes.file.upload.path is not supported yet"
     )]
     TooLargeForConfigMap { bytes: usize, limit: usize },
-    #[error("cannot write YAML: {0}")]
-    Yaml(String),
 }

@@ -11,10 +11,11 @@ mod names;
 mod render;
 mod template;
 mod volumes;
+mod yaml;
 
 pub use error::KubeError;
 pub use names::{AppIdentity, dns_label};
 pub use render::{
     APP_FILES_DIR, DRIVER_PORT, DeployMode, LOCAL_DIR, LocalFile, Rendered, Renderer,
-    to_yaml_documents,
 };
+pub use yaml::to_yaml_documents;

@@ -22,6 +22,8 @@ pub const DRIVER_PORT: u16 = 7078;
 pub const LOCAL_DIR: &str = "/var/data/ember";
 /// Where the application's files (and its settings) are mounted in the driver pod.
 pub const APP_FILES_DIR: &str = "/opt/ember/app";
+/// The executor pod template inside [`APP_FILES_DIR`], in cluster mode.
+const EXECUTOR_TEMPLATE_FILE: &str = "executor-pod-template.yaml";
 /// The settings file inside [`APP_FILES_DIR`].
 const PROPERTIES_FILE: &str = "ember.properties";
 /// Kubernetes refuses a ConfigMap whose data exceeds 1 MiB.
@@ -210,7 +212,20 @@ impl<'a> Renderer<'a> {
             .iter()
             .map(|f| (f.name.clone(), f.contents.clone()))
             .collect();
-        data.insert(PROPERTIES_FILE.into(), self.driver_properties());
+        // The driver pod renders executor pods, so it needs the executor template itself.
+        let mut overrides = Vec::new();
+        if let Some(path) = self.conf.get("spark.kubernetes.executor.podTemplateFile") {
+            let contents = std::fs::read_to_string(path).map_err(|e| KubeError::Template {
+                path: path.into(),
+                message: e.to_string(),
+            })?;
+            data.insert(EXECUTOR_TEMPLATE_FILE.into(), contents);
+            overrides.push((
+                "spark.kubernetes.executor.podTemplateFile",
+                format!("{APP_FILES_DIR}/{EXECUTOR_TEMPLATE_FILE}"),
+            ));
+        }
+        data.insert(PROPERTIES_FILE.into(), self.driver_properties(overrides));
         let bytes: usize = data.iter().map(|(k, v)| k.len() + v.len()).sum();
         if bytes > CONFIG_MAP_LIMIT {
             return Err(KubeError::TooLargeForConfigMap {
@@ -258,7 +273,7 @@ impl<'a> Renderer<'a> {
 
     /// The settings the driver pod runs with: every setting given explicitly (never the
     /// secret, which comes from the Secret), plus where the driver is and listens.
-    fn driver_properties(&self) -> String {
+    fn driver_properties(&self, overrides: Vec<(&'static str, String)>) -> String {
         let mut lines = vec![
             "# Written by ember submit; the application secret comes from its Secret.".to_string(),
         ];
@@ -282,7 +297,10 @@ impl<'a> Renderer<'a> {
                 "ember.kubernetes.submissionId",
                 self.app.submission_id.clone(),
             ),
+            // Used at submission; the driver pod is already made from it.
+            ("spark.kubernetes.driver.podTemplateFile", String::new()),
         ];
+        let fixed: Vec<(&str, String)> = fixed.into_iter().chain(overrides).collect();
         for (key, value, source) in self.conf.display_entries() {
             let is_secret = lookup(&key).is_some_and(|k| k.secret);
             if source == ConfSource::Default || is_secret || fixed.iter().any(|(k, _)| *k == key) {
@@ -290,7 +308,7 @@ impl<'a> Renderer<'a> {
             }
             lines.push(format!("{key}={value}"));
         }
-        for (key, value) in fixed {
+        for (key, value) in fixed.into_iter().filter(|(_, v)| !v.is_empty()) {
             lines.push(format!("{key}={value}"));
         }
         lines.join("\n") + "\n"
@@ -625,16 +643,4 @@ fn secret_env(name: &str, secret: &str) -> EnvVar {
             ..EnvVarSource::default()
         }),
     }
-}
-
-/// Objects as a multi-document YAML stream, as `kubectl apply -f` reads.
-pub fn to_yaml_documents(objects: &[serde_json::Value]) -> Result<String, KubeError> {
-    let mut out = String::new();
-    for object in objects {
-        out.push_str("---\n");
-        out.push_str(
-            &serde_yaml_ng::to_string(object).map_err(|e| KubeError::Yaml(e.to_string()))?,
-        );
-    }
-    Ok(out)
 }
