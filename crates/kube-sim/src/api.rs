@@ -106,9 +106,7 @@ async fn list_or_watch(
     params: &HashMap<String, String>,
 ) -> Result<Response, ApiError> {
     let kind = known(plural)?;
-    let watching = params
-        .get("watch")
-        .is_some_and(|w| w == "true" || w == "1");
+    let watching = params.get("watch").is_some_and(|w| w == "true" || w == "1");
     if !watching {
         let store = sim.store.lock().unwrap_or_else(|p| p.into_inner());
         let items: Vec<Value> = store
@@ -262,7 +260,15 @@ fn create(sim: &Arc<Sim>, plural: &str, ns: &str, body: &[u8]) -> Result<Respons
                 object["metadata"]["name"] = json!(name);
                 name
             }
-            None => return Err(ApiError::invalid(kind, plural, "", "metadata.name", "name or generateName is required".into())),
+            None => {
+                return Err(ApiError::invalid(
+                    kind,
+                    plural,
+                    "",
+                    "metadata.name",
+                    "name or generateName is required".into(),
+                ));
+            }
         },
     };
     validate_name(kind, plural, &name)?;
@@ -422,13 +428,16 @@ async fn logs(
 
 /// Base64 without another dependency: Secrets carry their data base64-encoded.
 pub mod base64_lite {
-    const ALPHABET: &[u8; 64] =
-        b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
 
     pub fn encode(bytes: &[u8]) -> String {
         let mut out = String::new();
         for chunk in bytes.chunks(3) {
-            let b = [chunk[0], *chunk.get(1).unwrap_or(&0), *chunk.get(2).unwrap_or(&0)];
+            let b = [
+                chunk[0],
+                *chunk.get(1).unwrap_or(&0),
+                *chunk.get(2).unwrap_or(&0),
+            ];
             let n = (u32::from(b[0]) << 16) | (u32::from(b[1]) << 8) | u32::from(b[2]);
             for i in 0..4 {
                 if i <= chunk.len() {
@@ -445,7 +454,10 @@ pub mod base64_lite {
         let mut out = Vec::new();
         let mut buffer = 0u32;
         let mut bits = 0;
-        for c in text.bytes().filter(|c| !c.is_ascii_whitespace() && *c != b'=') {
+        for c in text
+            .bytes()
+            .filter(|c| !c.is_ascii_whitespace() && *c != b'=')
+        {
             let value = ALPHABET.iter().position(|a| *a == c)? as u32;
             buffer = (buffer << 6) | value;
             bits += 6;

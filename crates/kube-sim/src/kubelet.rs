@@ -118,7 +118,14 @@ async fn run(sim: &Arc<Sim>, ns: &str, name: &str, mut stop: oneshot::Receiver<(
     let log = match std::fs::File::create(sim.log_path(ns, name)) {
         Ok(log) => log,
         Err(e) => {
-            waiting(sim, ns, name, &prepared.container, "RunContainerError", &e.to_string());
+            waiting(
+                sim,
+                ns,
+                name,
+                &prepared.container,
+                "RunContainerError",
+                &e.to_string(),
+            );
             return;
         }
     };
@@ -139,7 +146,14 @@ async fn run(sim: &Arc<Sim>, ns: &str, name: &str, mut stop: oneshot::Receiver<(
     let mut child = match command.spawn() {
         Ok(child) => child,
         Err(e) => {
-            waiting(sim, ns, name, &prepared.container, "RunContainerError", &e.to_string());
+            waiting(
+                sim,
+                ns,
+                name,
+                &prepared.container,
+                "RunContainerError",
+                &e.to_string(),
+            );
             return;
         }
     };
@@ -217,8 +231,17 @@ async fn run(sim: &Arc<Sim>, ns: &str, name: &str, mut stop: oneshot::Receiver<(
 
 type NotReady = (String, String, String);
 
-fn prepare(sim: &Sim, ns: &str, pod: &Value, ip: &str, dir: &std::path::Path) -> Result<Prepared, NotReady> {
-    let containers = pod["spec"]["containers"].as_array().cloned().unwrap_or_default();
+fn prepare(
+    sim: &Sim,
+    ns: &str,
+    pod: &Value,
+    ip: &str,
+    dir: &std::path::Path,
+) -> Result<Prepared, NotReady> {
+    let containers = pod["spec"]["containers"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default();
     let container = containers
         .iter()
         .find(|c| c["command"][0] == "ember")
@@ -261,8 +284,7 @@ fn prepare(sim: &Sim, ns: &str, pod: &Value, ip: &str, dir: &std::path::Path) ->
     }
     let mut mounts: Vec<(String, PathBuf)> = Vec::new();
     for mount in container["volumeMounts"].as_array().into_iter().flatten() {
-        let (Some(vname), Some(at)) = (mount["name"].as_str(), mount["mountPath"].as_str())
-        else {
+        let (Some(vname), Some(at)) = (mount["name"].as_str(), mount["mountPath"].as_str()) else {
             continue;
         };
         if let Some(path) = dirs.get(vname) {
@@ -274,7 +296,7 @@ fn prepare(sim: &Sim, ns: &str, pod: &Value, ip: &str, dir: &std::path::Path) ->
         }
     }
     // Longest mount path first, so /a/b wins over /a.
-    mounts.sort_by(|a, b| b.0.len().cmp(&a.0.len()));
+    mounts.sort_by_key(|m| std::cmp::Reverse(m.0.len()));
     let remap = |text: &str| -> String {
         let mut out = text.to_string();
         for (at, path) in &mounts {
@@ -340,7 +362,9 @@ fn prepare(sim: &Sim, ns: &str, pod: &Value, ip: &str, dir: &std::path::Path) ->
     let mut services: Vec<(String, String)> = Vec::new();
     for service in store.list("services", None) {
         let sname = service["metadata"]["name"].as_str().unwrap_or_default();
-        let sns = service["metadata"]["namespace"].as_str().unwrap_or_default();
+        let sns = service["metadata"]["namespace"]
+            .as_str()
+            .unwrap_or_default();
         let selector = service["spec"]["selector"]
             .as_object()
             .map(|m| {
@@ -364,7 +388,7 @@ fn prepare(sim: &Sim, ns: &str, pod: &Value, ip: &str, dir: &std::path::Path) ->
             }
         }
     }
-    services.sort_by(|a, b| b.0.len().cmp(&a.0.len()));
+    services.sort_by_key(|s| std::cmp::Reverse(s.0.len()));
     let args = container["args"]
         .as_array()
         .into_iter()

@@ -190,7 +190,9 @@ impl Drop for KubeSim {
         }
         if let Some(runtime) = self.runtime.take() {
             // Give the kubelet tasks a moment to kill their processes.
-            runtime.block_on(tokio::time::sleep(std::time::Duration::from_millis(300)));
+            runtime.block_on(async {
+                tokio::time::sleep(std::time::Duration::from_millis(300)).await
+            });
             runtime.shutdown_timeout(std::time::Duration::from_secs(2));
         }
     }

@@ -117,11 +117,9 @@ impl Store {
     }
 
     pub fn remove(&mut self, plural: &str, namespace: &str, name: &str) -> Option<Value> {
-        let mut object = self.objects.remove(&(
-            plural.to_string(),
-            namespace.to_string(),
-            name.to_string(),
-        ))?;
+        let mut object =
+            self.objects
+                .remove(&(plural.to_string(), namespace.to_string(), name.to_string()))?;
         self.bump(&mut object);
         self.record(plural, namespace, "DELETED", &object);
         Some(object)
@@ -257,7 +255,10 @@ mod tests {
     #[test]
     fn selectors() {
         let labels = json!({"app": "ember", "role": "executor"});
-        assert!(matches_labels("app=ember,role in (driver, executor)", &labels));
+        assert!(matches_labels(
+            "app=ember,role in (driver, executor)",
+            &labels
+        ));
         assert!(matches_labels("app==ember,!missing,role", &labels));
         assert!(!matches_labels("role!=executor", &labels));
         assert!(!matches_labels("role notin (executor)", &labels));

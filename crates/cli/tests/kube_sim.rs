@@ -1,0 +1,246 @@
+//! The simulated Kubernetes API server, driven by the real kube-rs client: the semantics
+//! Ember relies on, and its kubelet running an `ember` pod as a process.
+
+mod common;
+
+use std::time::Duration;
+
+use ember_kube_sim::KubeSim;
+use futures::{StreamExt, TryStreamExt};
+use k8s_openapi::api::core::v1::{ConfigMap, Pod};
+use kube::api::{Api, DeleteParams, ListParams, PostParams, WatchEvent, WatchParams};
+use serde_json::json;
+
+fn client(sim: &KubeSim) -> kube::Client {
+    let config = kube::Config::new(sim.url().parse().unwrap());
+    kube::Client::try_from(config).unwrap()
+}
+
+fn runtime() -> tokio::runtime::Runtime {
+    tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .unwrap()
+}
+
+fn pod(name: &str, args: &[&str]) -> Pod {
+    serde_json::from_value(json!({
+        "apiVersion": "v1", "kind": "Pod",
+        "metadata": {"name": name, "labels": {"app": "t"}},
+        "spec": {"restartPolicy": "Never", "containers": [{
+            "name": "main", "image": "ember:test", "command": ["ember"], "args": args,
+            "resources": {"requests": {"cpu": "1", "memory": "1Gi"}},
+        }]},
+    }))
+    .unwrap()
+}
+
+async fn wait_for_phase(pods: &Api<Pod>, name: &str, phase: &str) -> Pod {
+    for _ in 0..200 {
+        if let Ok(pod) = pods.get(name).await
+            && pod.status.as_ref().and_then(|s| s.phase.as_deref()) == Some(phase)
+        {
+            return pod;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    panic!(
+        "pod {name} never reached {phase}: {:?}",
+        pods.get(name).await
+    );
+}
+
+#[test]
+fn api_semantics_that_ember_relies_on() {
+    let sim = KubeSim::start(std::path::Path::new(env!("CARGO_BIN_EXE_ember"))).unwrap();
+    runtime().block_on(async {
+        let client = client(&sim);
+        let maps: Api<ConfigMap> = Api::namespaced(client.clone(), "default");
+        let map: ConfigMap = serde_json::from_value(json!({
+            "metadata": {"name": "conf", "labels": {"app": "t"}}, "data": {"k": "v"}
+        }))
+        .unwrap();
+        let created = maps.create(&PostParams::default(), &map).await.unwrap();
+        assert!(created.metadata.uid.is_some() && created.metadata.resource_version.is_some());
+        // 409 with reason AlreadyExists.
+        match maps.create(&PostParams::default(), &map).await {
+            Err(kube::Error::Api(status)) => {
+                assert_eq!(
+                    (status.code, status.reason.as_str()),
+                    (409, "AlreadyExists")
+                )
+            }
+            other => panic!("{other:?}"),
+        }
+        // 422 for a name that is not a DNS subdomain.
+        let mut bad = map.clone();
+        bad.metadata.name = Some("Not_Valid".into());
+        match maps.create(&PostParams::default(), &bad).await {
+            Err(kube::Error::Api(status)) => {
+                assert_eq!(status.code, 422);
+                assert!(status.message.contains("RFC 1123"), "{}", status.message);
+            }
+            other => panic!("{other:?}"),
+        }
+        // 404 with reason NotFound.
+        match maps.get("nope").await {
+            Err(kube::Error::Api(status)) => assert_eq!(status.reason, "NotFound"),
+            other => panic!("{other:?}"),
+        }
+        // Label selectors.
+        let listed = maps
+            .list(&ListParams::default().labels("app=t"))
+            .await
+            .unwrap();
+        assert_eq!(listed.items.len(), 1);
+        assert!(
+            maps.list(&ListParams::default().labels("app=other"))
+                .await
+                .unwrap()
+                .items
+                .is_empty()
+        );
+
+        // A watch from the list's resourceVersion sees a later change.
+        let version = listed.metadata.resource_version.unwrap();
+        let mut events = maps
+            .watch(&WatchParams::default().labels("app=t"), &version)
+            .await
+            .unwrap()
+            .boxed();
+        maps.delete("conf", &DeleteParams::default()).await.unwrap();
+        let event = tokio::time::timeout(Duration::from_secs(5), events.try_next())
+            .await
+            .unwrap()
+            .unwrap();
+        assert!(matches!(event, Some(WatchEvent::Deleted(_))), "{event:?}");
+
+        // Quota admission refuses a pod over quota with the API server's words.
+        sim.create(
+            "resourcequotas",
+            "default",
+            json!({
+                "apiVersion": "v1", "kind": "ResourceQuota",
+                "metadata": {"name": "two-pods"}, "spec": {"hard": {"pods": "1"}},
+            }),
+        );
+        let pods: Api<Pod> = Api::namespaced(client.clone(), "default");
+        pods.create(&PostParams::default(), &pod("first", &["conf"]))
+            .await
+            .unwrap();
+        wait_for_phase(&pods, "first", "Succeeded").await;
+        // A finished pod no longer counts, so a second one fits; a third one alongside does not.
+        pods.create(
+            &PostParams::default(),
+            &pod(
+                "second",
+                &[
+                    "executor",
+                    "--driver",
+                    "127.0.0.1:1",
+                    "--connect-attempts",
+                    "100",
+                ],
+            ),
+        )
+        .await
+        .unwrap();
+        match pods
+            .create(&PostParams::default(), &pod("third", &["conf"]))
+            .await
+        {
+            Err(kube::Error::Api(status)) => {
+                assert_eq!((status.code, status.reason.as_str()), (403, "Forbidden"));
+                assert!(
+                    status.message.contains(
+                        "exceeded quota: two-pods, requested: pods=1, used: pods=1, limited: pods=1"
+                    ),
+                    "{}",
+                    status.message
+                );
+            }
+            other => panic!("{other:?}"),
+        }
+        // Deleting a running pod kills its process; owner references take dependents along.
+        let running = wait_for_phase(&pods, "second", "Running").await;
+        let pid = sim
+            .pod_pid("default", "second")
+            .expect("a running pod has a process");
+        let owned: ConfigMap = serde_json::from_value(json!({
+            "metadata": {"name": "owned", "ownerReferences": [{
+                "apiVersion": "v1", "kind": "Pod", "name": "second",
+                "uid": running.metadata.uid.unwrap(),
+            }]},
+        }))
+        .unwrap();
+        maps.create(&PostParams::default(), &owned).await.unwrap();
+        pods.delete("second", &DeleteParams::default())
+            .await
+            .unwrap();
+        for _ in 0..100 {
+            if pods.get("second").await.is_err() && maps.get("owned").await.is_err() {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        assert!(
+            pods.get("second").await.is_err(),
+            "the pod outlived its deletion"
+        );
+        assert!(
+            maps.get("owned").await.is_err(),
+            "the owned config map was not collected"
+        );
+        assert!(
+            !std::path::Path::new(&format!("/proc/{pid}")).exists(),
+            "the pod's process outlived it"
+        );
+    });
+}
+
+#[test]
+fn the_kubelet_reports_exit_codes_and_serves_logs() {
+    let sim = KubeSim::start(std::path::Path::new(env!("CARGO_BIN_EXE_ember"))).unwrap();
+    runtime().block_on(async {
+        let pods: Api<Pod> = Api::namespaced(client(&sim), "default");
+        pods.create(
+            &PostParams::default(),
+            &pod(
+                "fails",
+                &[
+                    "executor",
+                    "--driver",
+                    "127.0.0.1:1",
+                    "--connect-attempts",
+                    "1",
+                ],
+            ),
+        )
+        .await
+        .unwrap();
+        let failed = wait_for_phase(&pods, "fails", "Failed").await;
+        let terminated = failed.status.unwrap().container_statuses.unwrap()[0]
+            .state
+            .clone()
+            .unwrap()
+            .terminated
+            .unwrap();
+        assert_eq!(terminated.exit_code, 1);
+        let message = terminated.message.unwrap_or_default();
+        assert!(
+            message.contains("the application secret is missing"),
+            "the log's tail stands in for the termination message: {message}"
+        );
+        let log = pods.logs("fails", &Default::default()).await.unwrap();
+        assert!(log.contains("the application secret is missing"), "{log}");
+        let ok = pod("lists-settings", &["conf"]);
+        pods.create(&PostParams::default(), &ok).await.unwrap();
+        wait_for_phase(&pods, "lists-settings", "Succeeded").await;
+        let log = pods
+            .logs("lists-settings", &Default::default())
+            .await
+            .unwrap();
+        assert!(log.contains("spark.master"), "{log}");
+    });
+}
