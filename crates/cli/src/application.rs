@@ -59,11 +59,65 @@ pub fn attach(
         Master::StandingDriver { host, port } => {
             attach_standing_driver(runtime, session, host, port)
         }
-        Master::Kubernetes { .. } => Err(
-            "a k8s:// master runs through `ember submit`, which can so far only render the application's objects (--dry-run=client -o yaml); creating them on a cluster is not built yet".into(),
-        ),
+        Master::Kubernetes { api_server } => attach_kubernetes(runtime, session, api_server),
         Master::Local { .. } | Master::LocalAllCores => Ok((session, Application::local())),
     }
+}
+
+/// A driver in this process (client mode) or in this pod (cluster mode) whose executors are
+/// Kubernetes pods it creates and deletes.
+fn attach_kubernetes(
+    runtime: &tokio::runtime::Runtime,
+    session: EmberSession,
+    api_server: Option<String>,
+) -> Result<(EmberSession, Application), String> {
+    let conf = session.conf().clone();
+    let cluster_mode = conf.get("spark.submit.deployMode") == Some("cluster");
+    let explicit = |key: &str| {
+        conf.get(key)
+            .filter(|_| conf.source(key) != ember_config::ConfSource::Default)
+    };
+    if !cluster_mode {
+        explicit("spark.driver.host").ok_or(
+            "a k8s:// master in client mode needs spark.driver.host: the address executor pods reach this process at",
+        )?;
+        conf.get_usize("spark.driver.port").filter(|p| *p > 0).ok_or(
+            "a k8s:// master in client mode needs spark.driver.port: a fixed port executor pods can reach",
+        )?;
+    }
+    let identity = match conf.get("ember.kubernetes.appId") {
+        Some(id) => ember_kubernetes::AppIdentity::with_ids(
+            conf.get("spark.app.name").unwrap_or("ember"),
+            id.strip_prefix("ember-").unwrap_or(id),
+            conf.get("ember.kubernetes.submissionId").unwrap_or(id),
+        ),
+        None => ember_kubernetes::AppIdentity::new(conf.get("spark.app.name").unwrap_or("ember")),
+    };
+    // Validates the settings (image, volumes, templates) before any pod is asked for.
+    ember_kubernetes::Renderer::new(&conf, identity.clone()).map_err(|e| e.to_string())?;
+    let executors = conf.get_usize("spark.executor.instances").unwrap_or(2);
+    let cluster = ember_kubernetes::KubernetesCluster::new(conf.clone(), identity, api_server);
+    let mut options = driver_options(&conf)?;
+    // Without an explicit bind address the driver listens where executors are told to find it.
+    if explicit("spark.driver.bindAddress").is_none() {
+        options.bind_host = options.advertise_host.clone();
+    }
+    let driver = runtime
+        .block_on(Driver::start(options, Some(Box::new(cluster))))
+        .map_err(|e| e.to_string())?;
+    runtime
+        .block_on(driver.wait_for_executors(executors.max(1), registration_wait(&conf)))
+        .map_err(|e| e.to_string())?;
+    let session = session
+        .with_runner(Arc::new(DistributedRunner(driver.clone())))
+        .map_err(|e| e.to_string())?;
+    Ok((
+        session,
+        Application {
+            driver: Some(driver),
+            _local_dir: None,
+        },
+    ))
 }
 
 /// A driver that executors started elsewhere join. They need the secret, so it must be given.

@@ -244,3 +244,100 @@ fn the_kubelet_reports_exit_codes_and_serves_logs() {
         assert!(log.contains("spark.master"), "{log}");
     });
 }
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+/// `ember sql` arguments for TPC-H query `query` with a client-mode driver on this machine
+/// and executor pods on the simulated cluster.
+fn client_mode_args(sim: &KubeSim, query: usize, data: &std::path::Path) -> Vec<String> {
+    let file = common::repo_root().join(format!("examples/tpch/q{query:02}.sql"));
+    let mut args: Vec<String> = [
+        "sql",
+        "--master",
+        &format!("k8s://{}", sim.url()),
+        "--format",
+        "csv",
+        "--log-level",
+        "info",
+        "--conf",
+        "spark.submit.deployMode=client",
+        "--conf",
+        "spark.kubernetes.container.image=ember:test",
+        "--conf",
+        "spark.executor.instances=2",
+        "--conf",
+        "spark.executor.memory=512m",
+        "--conf",
+        "spark.driver.host=127.0.0.1",
+        "--conf",
+        &format!("spark.driver.port={}", free_port()),
+        "-f",
+        file.to_str().unwrap(),
+    ]
+    .into_iter()
+    .map(String::from)
+    .collect();
+    args.extend(common::tpch_table_args(data));
+    args
+}
+
+fn executor_pods(sim: &KubeSim) -> Vec<serde_json::Value> {
+    sim.objects("pods", "default")
+        .into_iter()
+        .filter(|p| p["metadata"]["labels"]["ember-role"] == "executor")
+        .collect()
+}
+
+/// Client mode: the driver here, two executor pods on the cluster; TPC-H Q1, Q5 and Q18 give
+/// the reference answers, and each application leaves no pod and no Secret behind.
+#[test]
+fn client_mode_runs_tpch_on_executor_pods_and_cleans_up() {
+    let data = common::tpch_data("0.1");
+    let sim = KubeSim::start(std::path::Path::new(env!("CARGO_BIN_EXE_ember"))).unwrap();
+    for query in [1, 5, 18] {
+        let args = client_mode_args(&sim, query, &data);
+        let output = common::ember().args(&args).output().unwrap();
+        let log = common::stderr(&output);
+        assert!(output.status.success(), "Q{query} failed:\n{log}");
+        assert!(
+            log.matches("requested executor pod").count() >= 2,
+            "Q{query}: executors did not come from pods:\n{log}"
+        );
+        // Executors registered from their pods' own addresses (127.0.0.x, never the host's).
+        let registered: Vec<&str> = log
+            .lines()
+            .filter(|l| l.contains("executor registered"))
+            .collect();
+        assert!(
+            registered.len() >= 2
+                && registered.iter().all(|l| l.contains("flight_address=127.")
+                    && !l.contains("flight_address=127.0.0.1:")),
+            "Q{query}: {registered:?}"
+        );
+        let expected = std::fs::read_to_string(
+            common::repo_root().join(format!("testdata/tpch/sf0.1/q{query:02}.csv")),
+        )
+        .unwrap();
+        common::assert_same_answer(
+            query,
+            &expected,
+            &common::stdout(&output),
+            "in client mode on executor pods",
+        );
+        assert!(
+            executor_pods(&sim).is_empty(),
+            "Q{query} left executor pods: {:?}",
+            executor_pods(&sim)
+        );
+        assert!(
+            sim.objects("secrets", "default").is_empty(),
+            "a Secret was left behind"
+        );
+    }
+}

@@ -6,6 +6,7 @@
 //! one carries the application's labels, and everything but the driver pod is owned by the
 //! driver pod, so deleting it removes the rest.
 
+mod cluster;
 mod error;
 mod names;
 mod render;
@@ -13,6 +14,7 @@ mod template;
 mod volumes;
 mod yaml;
 
+pub use cluster::KubernetesCluster;
 pub use error::KubeError;
 pub use names::{AppIdentity, dns_label};
 pub use render::{

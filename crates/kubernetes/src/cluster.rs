@@ -1,0 +1,441 @@
+//! The Kubernetes cluster manager: executor pods created by the driver in batches, watched,
+//! replaced when they fail (with the reason in the driver's log and a bounded budget), and
+//! deleted when the application ends.
+
+use std::collections::BTreeMap;
+use std::time::{Duration, Instant};
+
+use ember_config::EmberConf;
+use ember_driver::{ClusterManager, ExecutorLaunch};
+use futures::StreamExt;
+use k8s_openapi::ByteString;
+use k8s_openapi::api::core::v1::{Pod, Secret};
+use kube::api::{Api, DeleteParams, ListParams, PostParams};
+use kube::runtime::watcher;
+
+use crate::{AppIdentity, Renderer};
+
+/// Executor pods for one application, on the cluster at `api_server` (or the one the
+/// environment points to: in-cluster configuration or the current kubeconfig context).
+pub struct KubernetesCluster {
+    conf: EmberConf,
+    identity: AppIdentity,
+    api_server: Option<String>,
+    /// The driver pod, when the driver runs in one: executor pods are owned by it.
+    driver_pod: Option<String>,
+    running: Option<Running>,
+}
+
+struct Running {
+    stop: tokio::sync::watch::Sender<bool>,
+    done: std::sync::mpsc::Receiver<()>,
+    thread: std::thread::JoinHandle<()>,
+}
+
+impl KubernetesCluster {
+    pub fn new(conf: EmberConf, identity: AppIdentity, api_server: Option<String>) -> Self {
+        let driver_pod = (conf.get("spark.submit.deployMode") == Some("cluster"))
+            .then(|| {
+                conf.get("spark.kubernetes.driver.pod.name")
+                    .map(str::to_string)
+            })
+            .flatten();
+        KubernetesCluster {
+            conf,
+            identity,
+            api_server,
+            driver_pod,
+            running: None,
+        }
+    }
+}
+
+async fn client(api_server: Option<&str>) -> Result<kube::Client, String> {
+    let config = match api_server {
+        Some(url) => kube::Config::new(
+            url.parse()
+                .map_err(|e| format!("the API server URL `{url}` is not valid: {e}"))?,
+        ),
+        None => kube::Config::infer().await.map_err(|e| {
+            format!("no Kubernetes configuration found (in-cluster or kubeconfig): {e}")
+        })?,
+    };
+    kube::Client::try_from(config).map_err(|e| format!("cannot create a Kubernetes client: {e}"))
+}
+
+impl ClusterManager for KubernetesCluster {
+    fn start(&mut self, launch: &ExecutorLaunch) -> Result<(), String> {
+        let conf = self.conf.clone();
+        let identity = self.identity.clone();
+        let api_server = self.api_server.clone();
+        let driver_pod = self.driver_pod.clone();
+        let launch = launch.clone();
+        let (stop, stop_rx) = tokio::sync::watch::channel(false);
+        let (ready_tx, ready_rx) = std::sync::mpsc::channel::<Result<(), String>>();
+        let (done_tx, done) = std::sync::mpsc::channel();
+        // Its own thread and runtime: the driver calls start and stop from sync code.
+        let thread = std::thread::Builder::new()
+            .name("ember-k8s-allocator".into())
+            .spawn(move || {
+                let runtime = match tokio::runtime::Builder::new_current_thread()
+                    .enable_all()
+                    .build()
+                {
+                    Ok(runtime) => runtime,
+                    Err(e) => {
+                        let _ = ready_tx.send(Err(e.to_string()));
+                        return;
+                    }
+                };
+                runtime.block_on(async move {
+                    let allocator =
+                        match Allocator::connect(conf, identity, api_server, driver_pod, launch)
+                            .await
+                        {
+                            Ok(allocator) => {
+                                let _ = ready_tx.send(Ok(()));
+                                allocator
+                            }
+                            Err(e) => {
+                                let _ = ready_tx.send(Err(e));
+                                return;
+                            }
+                        };
+                    allocator.run(stop_rx).await;
+                });
+                let _ = done_tx.send(());
+            })
+            .map_err(|e| format!("cannot start the executor allocator: {e}"))?;
+        match ready_rx.recv() {
+            Ok(Ok(())) => {
+                self.running = Some(Running { stop, done, thread });
+                Ok(())
+            }
+            Ok(Err(e)) => Err(e),
+            Err(_) => Err("the executor allocator stopped while starting".into()),
+        }
+    }
+
+    /// Deletes every executor pod (and, in client mode, the Secret) before returning, within
+    /// a bound.
+    fn stop(&mut self) {
+        if let Some(running) = self.running.take() {
+            let _ = running.stop.send(true);
+            if running.done.recv_timeout(Duration::from_secs(30)).is_ok() {
+                let _ = running.thread.join();
+            } else {
+                tracing::warn!("executor pods may remain: cleanup did not finish within 30 s");
+            }
+        }
+    }
+}
+
+impl Drop for KubernetesCluster {
+    fn drop(&mut self) {
+        self.stop();
+    }
+}
+
+/// What the allocator knows of one executor pod.
+struct Observed {
+    phase: String,
+    deleting: bool,
+}
+
+struct Allocator {
+    conf: EmberConf,
+    identity: AppIdentity,
+    pods: Api<Pod>,
+    secrets: Api<Secret>,
+    driver_address: String,
+    owner: Option<k8s_openapi::apimachinery::pkg::apis::meta::v1::OwnerReference>,
+    /// Whether this process created the Secret (client mode) and must delete it.
+    owns_secret: bool,
+}
+
+impl Allocator {
+    async fn connect(
+        conf: EmberConf,
+        identity: AppIdentity,
+        api_server: Option<String>,
+        driver_pod: Option<String>,
+        launch: ExecutorLaunch,
+    ) -> Result<Allocator, String> {
+        let client = client(api_server.as_deref()).await?;
+        let renderer = Renderer::new(&conf, identity.clone()).map_err(|e| e.to_string())?;
+        let namespace = renderer.namespace().to_string();
+        let pods: Api<Pod> = Api::namespaced(client.clone(), &namespace);
+        let secrets: Api<Secret> = Api::namespaced(client, &namespace);
+        let owner = match &driver_pod {
+            Some(name) => {
+                let pod = pods.get(name).await.map_err(|e| {
+                    format!("cannot find this driver's pod {namespace}/{name}: {e}")
+                })?;
+                let uid = pod.metadata.uid.unwrap_or_default();
+                Some(Renderer::owner_reference(name, &uid))
+            }
+            None => None,
+        };
+        // In cluster mode `ember submit` made the Secret; in client mode this process does.
+        let owns_secret = driver_pod.is_none();
+        if owns_secret {
+            let secret = Secret {
+                metadata: kube::api::ObjectMeta {
+                    name: Some(renderer.secret_name()),
+                    labels: Some(renderer.selector("driver")),
+                    ..Default::default()
+                },
+                type_: Some("Opaque".into()),
+                data: Some(BTreeMap::from([(
+                    "secret".to_string(),
+                    ByteString(launch.secret.clone().into_bytes()),
+                )])),
+                ..Default::default()
+            };
+            secrets
+                .create(&PostParams::default(), &secret)
+                .await
+                .map_err(|e| refused("the application's Secret", &e))?;
+        }
+        Ok(Allocator {
+            conf,
+            identity,
+            pods,
+            secrets,
+            driver_address: launch.driver_address,
+            owner,
+            owns_secret,
+        })
+    }
+
+    fn renderer(&self) -> Result<Renderer<'_>, String> {
+        Renderer::new(&self.conf, self.identity.clone()).map_err(|e| e.to_string())
+    }
+
+    fn setting<T>(&self, value: Option<T>, default: T) -> T {
+        value.unwrap_or(default)
+    }
+
+    async fn run(self, mut stop: tokio::sync::watch::Receiver<bool>) {
+        let conf = &self.conf;
+        let target = self.setting(conf.get_usize("spark.executor.instances"), 2);
+        let batch = self.setting(conf.get_usize("spark.kubernetes.allocation.batch.size"), 5);
+        let batch_delay = self.setting(
+            conf.get_duration("spark.kubernetes.allocation.batch.delay"),
+            Duration::from_secs(1),
+        );
+        let max_pending = self.setting(
+            conf.get_usize("spark.kubernetes.allocation.maxPendingPods"),
+            usize::MAX,
+        );
+        let max_failures = self.setting(
+            conf.get_usize("spark.executor.maxNumFailures"),
+            (2 * target).max(3),
+        );
+        let failure_window = self.setting(
+            conf.get_duration("spark.executor.failuresValidityInterval"),
+            Duration::from_secs(3600),
+        );
+        let delete_ended = self.setting(
+            conf.get_bool("spark.kubernetes.executor.deleteOnTermination"),
+            true,
+        );
+        let selector = format!("ember-app-id={},ember-role=executor", self.identity.id);
+        let mut events = watcher(
+            self.pods.clone(),
+            watcher::Config::default().labels(&selector),
+        )
+        .boxed();
+        let mut observed: BTreeMap<String, Observed> = BTreeMap::new();
+        let mut reported: std::collections::BTreeSet<String> = Default::default();
+        let mut failures: Vec<Instant> = Vec::new();
+        let mut next_index: u32 = 1;
+        let mut backoff = batch_delay;
+        let mut not_before = Instant::now();
+        let mut gave_up = false;
+        loop {
+            let active = observed
+                .values()
+                .filter(|o| !o.deleting && matches!(o.phase.as_str(), "Pending" | "Running" | ""))
+                .count();
+            let pending = observed
+                .values()
+                .filter(|o| !o.deleting && matches!(o.phase.as_str(), "Pending" | ""))
+                .count();
+            if !gave_up && active < target && Instant::now() >= not_before {
+                let room = max_pending.saturating_sub(pending);
+                let wanted = (target - active).min(batch).min(room);
+                for _ in 0..wanted {
+                    match self.create_executor(next_index).await {
+                        Ok(name) => {
+                            observed.insert(
+                                name,
+                                Observed {
+                                    phase: String::new(),
+                                    deleting: false,
+                                },
+                            );
+                            next_index += 1;
+                            backoff = batch_delay;
+                        }
+                        Err(message) => {
+                            tracing::warn!(
+                                "{message}; retrying in {:.0?} with the {active} executor pod(s) there are",
+                                backoff
+                            );
+                            not_before = Instant::now() + backoff;
+                            backoff = (backoff * 2).min(Duration::from_secs(60));
+                            break;
+                        }
+                    }
+                }
+                if not_before <= Instant::now() {
+                    not_before = Instant::now() + batch_delay;
+                }
+            }
+            let wake = tokio::time::sleep_until(tokio::time::Instant::from_std(
+                not_before.max(Instant::now() + Duration::from_millis(50)),
+            ));
+            tokio::select! {
+                _ = stop.changed() => break,
+                _ = wake => {}
+                event = events.next() => match event {
+                    Some(Ok(watcher::Event::Apply(pod) | watcher::Event::InitApply(pod))) => {
+                        let name = pod.metadata.name.clone().unwrap_or_default();
+                        let phase = pod.status.as_ref().and_then(|s| s.phase.clone()).unwrap_or_default();
+                        let deleting = pod.metadata.deletion_timestamp.is_some();
+                        if matches!(phase.as_str(), "Failed" | "Succeeded") && reported.insert(name.clone()) {
+                            let why = explain(&pod);
+                            tracing::warn!(pod = %name, "executor pod ended: {why}");
+                            if phase == "Failed" {
+                                let now = Instant::now();
+                                failures.retain(|t| now.duration_since(*t) < failure_window);
+                                failures.push(now);
+                                if failures.len() >= max_failures && !gave_up {
+                                    gave_up = true;
+                                    tracing::error!(
+                                        "{} executor pods failed within {:?} (spark.executor.maxNumFailures = {max_failures}); not replacing executors any more. Last: {why}",
+                                        failures.len(), failure_window
+                                    );
+                                }
+                            }
+                            if delete_ended {
+                                let _ = self.pods.delete(&name, &DeleteParams::default()).await;
+                            }
+                        }
+                        observed.insert(name, Observed { phase, deleting });
+                    }
+                    Some(Ok(watcher::Event::Delete(pod))) => {
+                        let name = pod.metadata.name.clone().unwrap_or_default();
+                        if !reported.contains(&name) {
+                            tracing::warn!(pod = %name, "executor pod was deleted; replacing it");
+                        }
+                        observed.remove(&name);
+                    }
+                    Some(Ok(_)) => {}
+                    Some(Err(e)) => {
+                        tracing::warn!(error = %e, "watching executor pods failed; retrying");
+                        tokio::time::sleep(Duration::from_secs(1)).await;
+                    }
+                    None => break,
+                },
+            }
+        }
+        self.clean_up(&selector).await;
+    }
+
+    async fn create_executor(&self, index: u32) -> Result<String, String> {
+        let renderer = self.renderer()?;
+        let pod = renderer
+            .executor_pod(index, &self.driver_address, self.owner.clone())
+            .map_err(|e| e.to_string())?;
+        let name = pod.metadata.name.clone().unwrap_or_default();
+        self.pods
+            .create(&PostParams::default(), &pod)
+            .await
+            .map_err(|e| refused(&format!("executor pod {name}"), &e))?;
+        tracing::info!(pod = %name, "requested executor pod");
+        Ok(name)
+    }
+
+    /// Deletes this application's executor pods and waits until they are gone.
+    async fn clean_up(&self, selector: &str) {
+        let listed = ListParams::default().labels(selector);
+        let deadline = Instant::now() + Duration::from_secs(20);
+        loop {
+            let pods = match self.pods.list(&listed).await {
+                Ok(pods) => pods.items,
+                Err(e) => {
+                    tracing::warn!(error = %e, "cannot list executor pods to delete them");
+                    break;
+                }
+            };
+            if pods.is_empty() || Instant::now() > deadline {
+                break;
+            }
+            for pod in pods
+                .iter()
+                .filter(|p| p.metadata.deletion_timestamp.is_none())
+            {
+                let name = pod.metadata.name.clone().unwrap_or_default();
+                let _ = self.pods.delete(&name, &DeleteParams::default()).await;
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        if self.owns_secret
+            && let Ok(renderer) = self.renderer()
+        {
+            let _ = self
+                .secrets
+                .delete(&renderer.secret_name(), &DeleteParams::default())
+                .await;
+        }
+    }
+}
+
+/// Why the API refused something, in the API server's words (quota, forbidden, invalid).
+fn refused(what: &str, error: &kube::Error) -> String {
+    match error {
+        kube::Error::Api(status) => format!(
+            "the Kubernetes API refused {what} ({} {}): {}",
+            status.code, status.reason, status.message
+        ),
+        other => format!("cannot create {what}: {other}"),
+    }
+}
+
+/// Why a pod ended, from its container's last state, for people.
+fn explain(pod: &Pod) -> String {
+    let status = pod.status.as_ref();
+    let terminated = status
+        .and_then(|s| s.container_statuses.as_ref())
+        .and_then(|c| c.first())
+        .and_then(|c| c.state.as_ref())
+        .and_then(|s| s.terminated.as_ref());
+    let reason = status.and_then(|s| s.reason.clone());
+    match terminated {
+        Some(t) => {
+            let meaning = match (t.exit_code, t.reason.as_deref()) {
+                (_, Some("OOMKilled")) => " (killed: out of memory; raise spark.executor.memoryOverhead or spark.executor.memory)".to_string(),
+                (137, _) => " (killed, likely out of memory or by someone deleting it)".to_string(),
+                (143, _) => " (terminated)".to_string(),
+                _ => String::new(),
+            };
+            let message = t
+                .message
+                .as_deref()
+                .and_then(|m| m.lines().rev().find(|l| !l.trim().is_empty()))
+                .map(|m| format!(": {m}"))
+                .unwrap_or_default();
+            format!(
+                "exit code {}{meaning}, reason {}{message}",
+                t.exit_code,
+                t.reason.as_deref().unwrap_or("unknown")
+            )
+        }
+        None => match reason {
+            Some(reason) => format!("{reason} (evicted or rejected by the node)"),
+            None => "no container status".into(),
+        },
+    }
+}
