@@ -105,9 +105,18 @@ fn attach_kubernetes(
     let driver = runtime
         .block_on(Driver::start(options, Some(Box::new(cluster))))
         .map_err(|e| e.to_string())?;
-    runtime
-        .block_on(driver.wait_for_executors(executors.max(1), registration_wait(&conf)))
-        .map_err(|e| e.to_string())?;
+    // As Spark does on Kubernetes: after the registration wait, start with the executors
+    // there are (a quota may allow fewer pods) while the rest are still asked for.
+    let wait = registration_wait(&conf);
+    match runtime.block_on(driver.wait_for_executors(executors.max(1), wait)) {
+        Ok(()) => {}
+        Err(ember_driver::DriverError::ExecutorsMissing { registered, .. }) if registered > 0 => {
+            tracing::warn!(
+                "starting with {registered} of {executors} executors after waiting {wait:?}; the others are still being asked for"
+            );
+        }
+        Err(e) => return Err(e.to_string()),
+    }
     let session = session
         .with_runner(Arc::new(DistributedRunner(driver.clone())))
         .map_err(|e| e.to_string())?;

@@ -30,6 +30,7 @@ fn pod(name: &str, args: &[&str]) -> Pod {
         "metadata": {"name": name, "labels": {"app": "t"}},
         "spec": {"restartPolicy": "Never", "containers": [{
             "name": "main", "image": "ember:test", "command": ["ember"], "args": args,
+            "env": [{"name": "EMBER_SECRET", "value": "s"}],
             "resources": {"requests": {"cpu": "1", "memory": "1Gi"}},
         }]},
     }))
@@ -229,11 +230,11 @@ fn the_kubelet_reports_exit_codes_and_serves_logs() {
         assert_eq!(terminated.exit_code, 1);
         let message = terminated.message.unwrap_or_default();
         assert!(
-            message.contains("the application secret is missing"),
+            message.contains("cannot reach the driver"),
             "the log's tail stands in for the termination message: {message}"
         );
         let log = pods.logs("fails", &Default::default()).await.unwrap();
-        assert!(log.contains("the application secret is missing"), "{log}");
+        assert!(log.contains("cannot reach the driver"), "{log}");
         let ok = pod("lists-settings", &["conf"]);
         pods.create(&PostParams::default(), &ok).await.unwrap();
         wait_for_phase(&pods, "lists-settings", "Succeeded").await;
@@ -340,4 +341,127 @@ fn client_mode_runs_tpch_on_executor_pods_and_cleans_up() {
             "a Secret was left behind"
         );
     }
+}
+
+/// A namespace whose quota allows one pod: the driver says which quota refused the second
+/// executor pod, and the query still finishes, with the reference answer, on the one it got.
+#[test]
+fn an_over_quota_namespace_is_explained_and_the_job_finishes_on_what_it_got() {
+    let data = common::tpch_data("0.1");
+    let sim = KubeSim::start(std::path::Path::new(env!("CARGO_BIN_EXE_ember"))).unwrap();
+    sim.create(
+        "resourcequotas",
+        "default",
+        json!({"apiVersion": "v1", "kind": "ResourceQuota",
+               "metadata": {"name": "one-pod"}, "spec": {"hard": {"pods": "1"}}}),
+    );
+    let mut args = client_mode_args(&sim, 1, &data);
+    args.extend([
+        "--conf".to_string(),
+        "spark.scheduler.maxRegisteredResourcesWaitingTime=2s".to_string(),
+    ]);
+    let output = common::ember().args(&args).output().unwrap();
+    let log = common::stderr(&output);
+    assert!(output.status.success(), "{log}");
+    assert!(
+        log.contains("the Kubernetes API refused executor pod")
+            && log.contains(
+                "exceeded quota: one-pod, requested: pods=1, used: pods=1, limited: pods=1"
+            ),
+        "the refusal was not explained:\n{log}"
+    );
+    assert!(log.contains("starting with 1 of 2 executors"), "{log}");
+    let expected =
+        std::fs::read_to_string(common::repo_root().join("testdata/tpch/sf0.1/q01.csv")).unwrap();
+    common::assert_same_answer(1, &expected, &common::stdout(&output), "over quota");
+    assert!(executor_pods(&sim).is_empty(), "{:?}", executor_pods(&sim));
+}
+
+/// Deleting an executor pod while a stage reads shuffle blocks: its work is recomputed, a
+/// replacement pod is asked for, and Q18 gives the same answer as in one process.
+#[test]
+fn deleting_an_executor_pod_mid_query_gives_the_same_answer() {
+    let data = common::tpch_data("1");
+    let file = common::repo_root().join("examples/tpch/q18.sql");
+    let mut local = vec![
+        "sql".to_string(),
+        "--master".into(),
+        "local[2]".into(),
+        "--format".into(),
+        "csv".into(),
+        "-f".into(),
+        file.display().to_string(),
+    ];
+    local.extend(common::tpch_table_args(&data));
+    let expected = common::ember().args(&local).output().unwrap();
+    assert!(expected.status.success(), "{}", common::stderr(&expected));
+
+    let sim = KubeSim::start(std::path::Path::new(env!("CARGO_BIN_EXE_ember"))).unwrap();
+    let mut args = client_mode_args(&sim, 18, &data);
+    args.extend(["--conf".to_string(), "spark.executor.memory=1g".to_string()]);
+    let mut driver = common::ember()
+        .args(&args)
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let stderr = driver.stderr.take().unwrap();
+    let (lines_tx, lines) = std::sync::mpsc::channel::<String>();
+    let reader = std::thread::spawn(move || {
+        use std::io::BufRead;
+        let mut all = String::new();
+        for line in std::io::BufReader::new(stderr)
+            .lines()
+            .map_while(Result::ok)
+        {
+            all.push_str(&line);
+            all.push('\n');
+            let _ = lines_tx.send(line);
+        }
+        all
+    });
+    let mut deleted = None;
+    while deleted.is_none() {
+        let Ok(line) = lines.recv_timeout(Duration::from_secs(120)) else {
+            break;
+        };
+        if line.contains("stage started") && !line.contains("reads=[]") {
+            let victim = executor_pods(&sim)
+                .into_iter()
+                .find(|p| p["status"]["phase"] == "Running")
+                .and_then(|p| p["metadata"]["name"].as_str().map(str::to_string));
+            if let Some(victim) = victim {
+                runtime().block_on(async {
+                    let pods: Api<Pod> = Api::namespaced(client(&sim), "default");
+                    pods.delete(&victim, &DeleteParams::default())
+                        .await
+                        .unwrap();
+                });
+                deleted = Some(victim);
+            }
+        }
+    }
+    let output = driver.wait_with_output().unwrap();
+    let log = reader.join().unwrap();
+    let victim = deleted.unwrap_or_else(|| panic!("no executor pod was deleted:\n{log}"));
+    assert!(
+        output.status.success(),
+        "Q18 failed after deleting {victim}:\n{log}"
+    );
+    assert!(
+        log.lines()
+            .any(|l| l.contains(&victim) && l.contains("executor pod ended: exit code 137")),
+        "the deletion was not explained:\n{log}"
+    );
+    assert!(
+        log.contains("requested executor pod pod=") && log.contains("-exec-3"),
+        "no replacement pod was asked for:\n{log}"
+    );
+    common::assert_same_answer(
+        18,
+        &common::stdout(&expected),
+        &common::stdout(&output),
+        "after an executor pod was deleted",
+    );
+    assert!(executor_pods(&sim).is_empty(), "{:?}", executor_pods(&sim));
 }
