@@ -154,7 +154,7 @@ fn main() -> ExitCode {
     let result = match cli.command {
         Command::Sql(args) => return sql_command::run(args),
         Command::Executor(args) => return executor_command::run_executor(args),
-        Command::Submit(args) => submit_command::run(args),
+        Command::Submit(args) => return submit_command::run(args),
         Command::Conf { conf, markdown } => list_conf(&conf, markdown),
         Command::Datagen {
             kind:

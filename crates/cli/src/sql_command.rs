@@ -14,7 +14,7 @@ use ember_sql::{
 use crate::progress::QueryProgress;
 use crate::{ConfArgs, application, logging, runtime, shell};
 
-#[derive(Args)]
+#[derive(Args, Default)]
 pub struct SqlArgs {
     #[command(flatten)]
     conf: ConfArgs,
@@ -27,9 +27,9 @@ pub struct SqlArgs {
     /// Register a table: NAME=PATH, or NAME=PATH:FORMAT with FORMAT parquet, csv or json.
     #[arg(long = "table", value_name = "NAME=PATH[:FORMAT]")]
     tables: Vec<String>,
-    /// How results are printed on standard output.
-    #[arg(long, value_enum, default_value_t = Format::Table)]
-    format: Format,
+    /// How results are printed on standard output (sets ember.sql.format; default table).
+    #[arg(long, value_enum)]
+    format: Option<Format>,
     /// Write the result of the last query to this file instead of printing it.
     #[arg(long)]
     output: Option<PathBuf>,
@@ -39,14 +39,14 @@ pub struct SqlArgs {
 }
 
 #[derive(Clone, Copy, ValueEnum)]
-enum Format {
+pub enum Format {
     Table,
     Csv,
     Json,
 }
 
 #[derive(Clone, Copy, ValueEnum)]
-enum OutputFormat {
+pub enum OutputFormat {
     Parquet,
     Csv,
     Json,
@@ -59,7 +59,30 @@ pub struct Sink {
 }
 
 pub fn run(args: SqlArgs) -> ExitCode {
-    match run_inner(args) {
+    let conf = match args.conf.build() {
+        Ok(conf) => conf,
+        Err(message) => {
+            eprintln!("error: {message}");
+            return ExitCode::FAILURE;
+        }
+    };
+    run_with_conf(conf, args)
+}
+
+/// Runs `file` as `ember sql -f FILE` would, with settings already gathered (`ember submit`
+/// in client mode).
+pub fn run_file(conf: ember_config::EmberConf, file: PathBuf) -> ExitCode {
+    run_with_conf(
+        conf,
+        SqlArgs {
+            files: vec![file],
+            ..SqlArgs::default()
+        },
+    )
+}
+
+fn run_with_conf(conf: ember_config::EmberConf, args: SqlArgs) -> ExitCode {
+    match run_inner(conf, args) {
         Ok(code) => code,
         Err(message) => {
             eprintln!("error: {message}");
@@ -68,14 +91,18 @@ pub fn run(args: SqlArgs) -> ExitCode {
     }
 }
 
-fn run_inner(args: SqlArgs) -> Result<ExitCode, String> {
-    let conf = args.conf.build()?;
+fn run_inner(conf: ember_config::EmberConf, args: SqlArgs) -> Result<ExitCode, String> {
     logging::init(&conf);
     let runtime = runtime(local_threads(&conf))?;
     let format = match args.format {
-        Format::Table => PrintFormat::Table,
-        Format::Csv => PrintFormat::Csv,
-        Format::Json => PrintFormat::Json,
+        Some(Format::Table) => PrintFormat::Table,
+        Some(Format::Csv) => PrintFormat::Csv,
+        Some(Format::Json) => PrintFormat::Json,
+        None => match conf.get("ember.sql.format") {
+            Some("csv") => PrintFormat::Csv,
+            Some("json") => PrintFormat::Json,
+            _ => PrintFormat::Table,
+        },
     };
     let output = args.output.map(|path| {
         let format = match args.output_format {

@@ -1,6 +1,7 @@
-//! `ember submit`: spark-submit for Kubernetes. So far it renders what an application would
-//! create (`--dry-run=client -o yaml`); creating it on a cluster comes with the Kubernetes
-//! client.
+//! `ember submit`: spark-submit for Kubernetes. Cluster mode creates the driver pod and what
+//! it needs, follows it and exits with its result; client mode runs the driver here with
+//! executor pods; `--status` and `--kill` find drivers by NAMESPACE:NAME; `--dry-run=client`
+//! prints every object instead of creating it.
 
 use std::path::PathBuf;
 
@@ -27,6 +28,13 @@ pub struct SubmitArgs {
     /// Format of --dry-run output.
     #[arg(short = 'o', long = "output", value_enum, default_value = "yaml")]
     output: OutputFormat,
+    /// Show the state of a driver: NAMESPACE:NAME (a trailing * matches a prefix).
+    #[arg(long, value_name = "NAMESPACE:NAME", conflicts_with_all = ["kill", "app"])]
+    status: Option<String>,
+    /// Stop an application by deleting its driver pod (and with it everything it owns):
+    /// NAMESPACE:NAME (a trailing * matches a prefix).
+    #[arg(long, value_name = "NAMESPACE:NAME", conflicts_with = "app")]
+    kill: Option<String>,
     /// The application: a SQL file.
     app: Option<PathBuf>,
 }
@@ -52,7 +60,24 @@ enum OutputFormat {
 const UID_PLACEHOLDER: &str = "(the driver pod's uid, assigned when it is created)";
 const SECRET_PLACEHOLDER: &str = "(generated when the application is submitted)";
 
-pub fn run(args: SubmitArgs) -> Result<(), String> {
+pub fn run(args: SubmitArgs) -> std::process::ExitCode {
+    match run_inner(args) {
+        Ok(code) => code,
+        Err(message) => {
+            eprintln!("error: {message}");
+            std::process::ExitCode::FAILURE
+        }
+    }
+}
+
+fn api_server(conf: &EmberConf) -> Option<String> {
+    match conf.master() {
+        Master::Kubernetes { api_server } => api_server,
+        _ => None,
+    }
+}
+
+fn run_inner(args: SubmitArgs) -> Result<std::process::ExitCode, String> {
     let mut conf = args.conf.build()?;
     if let Some(mode) = args.deploy_mode {
         let mode = match mode {
@@ -70,6 +95,28 @@ pub fn run(args: SubmitArgs) -> Result<(), String> {
                 .into(),
         );
     }
+    if let Some(target) = args.status.as_deref().or(args.kill.as_deref()) {
+        let runtime = crate::runtime(1)?;
+        let api = api_server(&conf);
+        let lines = runtime.block_on(async {
+            let client = ember_kubernetes::submit::connect(api.as_deref()).await?;
+            match &args.status {
+                Some(_) => ember_kubernetes::submit::status(&client, target).await,
+                None => ember_kubernetes::submit::kill(&client, target)
+                    .await
+                    .map(|killed| {
+                        killed
+                            .into_iter()
+                            .map(|k| format!("deleted driver pod {k}"))
+                            .collect()
+                    }),
+            }
+        })?;
+        for line in lines {
+            println!("{line}");
+        }
+        return Ok(std::process::ExitCode::SUCCESS);
+    }
     let app = args
         .app
         .as_ref()
@@ -82,12 +129,16 @@ pub fn run(args: SubmitArgs) -> Result<(), String> {
         contents: std::fs::read_to_string(app)
             .map_err(|e| format!("cannot read the application {}: {e}", app.display()))?,
     };
+    let cluster = conf.get("spark.submit.deployMode") == Some("cluster");
     if args.dry_run.is_none() {
-        return Err("creating applications on a cluster is not built yet; `--dry-run=client -o yaml` prints what would be created".into());
+        if !cluster {
+            // Client mode: the driver is this process.
+            return Ok(crate::sql_command::run_file(conf, app.clone()));
+        }
+        return submit_cluster(conf, file);
     }
     let identity = identity(&conf);
     let renderer = Renderer::new(&conf, identity).map_err(|e| e.to_string())?;
-    let cluster = conf.get("spark.submit.deployMode") == Some("cluster");
     let instances = conf.get_usize("spark.executor.instances").unwrap_or(2) as u32;
     let mut objects = Vec::new();
     if cluster {
@@ -157,7 +208,70 @@ pub fn run(args: SubmitArgs) -> Result<(), String> {
             );
         }
     }
-    Ok(())
+    Ok(std::process::ExitCode::SUCCESS)
+}
+
+/// Creates the application on the cluster, then (unless
+/// spark.kubernetes.submission.waitAppCompletion is false) follows its driver and exits with
+/// its exit code.
+fn submit_cluster(conf: EmberConf, file: LocalFile) -> Result<std::process::ExitCode, String> {
+    let runtime = crate::runtime(2)?;
+    let identity = identity(&conf);
+    let renderer = Renderer::new(&conf, identity).map_err(|e| e.to_string())?;
+    let secret = match conf.get("spark.authenticate.secret") {
+        Some(secret) => secret.to_string(),
+        None => {
+            use rand::Rng;
+            let bytes: [u8; 32] = rand::rng().random();
+            bytes.iter().map(|b| format!("{b:02x}")).collect()
+        }
+    };
+    let wait = conf
+        .get_bool("spark.kubernetes.submission.waitAppCompletion")
+        .unwrap_or(true);
+    let interval = conf
+        .get_duration("spark.kubernetes.report.interval")
+        .unwrap_or(std::time::Duration::from_secs(1));
+    let api = api_server(&conf);
+    runtime.block_on(async {
+        let client = ember_kubernetes::submit::connect(api.as_deref()).await?;
+        let name = ember_kubernetes::submit::submit(
+            &client,
+            &renderer,
+            std::slice::from_ref(&file),
+            &file.name,
+            &secret,
+        )
+        .await?;
+        let namespace = renderer.namespace();
+        eprintln!(
+            "submitted {} as driver pod {namespace}/{name} (status: ember submit --status {namespace}:{name})",
+            renderer.app().id
+        );
+        if !wait {
+            return Ok(std::process::ExitCode::SUCCESS);
+        }
+        let mut stdout = std::io::stdout();
+        let outcome =
+            ember_kubernetes::submit::follow(&client, namespace, &name, interval, &mut stdout)
+                .await?;
+        if outcome.exit_code == 0 {
+            eprintln!("application {name} succeeded");
+            return Ok(std::process::ExitCode::SUCCESS);
+        }
+        let why = outcome
+            .message
+            .as_deref()
+            .and_then(|m| m.lines().rev().find(|l| !l.trim().is_empty()))
+            .unwrap_or("no reason recorded");
+        eprintln!(
+            "error: application {name} failed with exit code {}: {why}",
+            outcome.exit_code
+        );
+        Ok(std::process::ExitCode::from(
+            u8::try_from(outcome.exit_code).unwrap_or(1).max(1),
+        ))
+    })
 }
 
 fn set(conf: &mut EmberConf, key: &str, value: &str) -> Result<(), String> {

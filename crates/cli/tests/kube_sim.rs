@@ -465,3 +465,194 @@ fn deleting_an_executor_pod_mid_query_gives_the_same_answer() {
     );
     assert!(executor_pods(&sim).is_empty(), "{:?}", executor_pods(&sim));
 }
+
+/// A SQL application that declares the TPC-H tables and runs query `query`.
+fn tpch_application(
+    dir: &std::path::Path,
+    data: &std::path::Path,
+    query: usize,
+) -> std::path::PathBuf {
+    let mut sql = String::new();
+    for (table, _) in ember_tpch::TABLES {
+        sql.push_str(&format!(
+            "create external table {table} stored as parquet location '{}/';\n",
+            data.join(table).display()
+        ));
+    }
+    sql.push_str(
+        &std::fs::read_to_string(
+            common::repo_root().join(format!("examples/tpch/q{query:02}.sql")),
+        )
+        .unwrap(),
+    );
+    let path = dir.join(format!("tpch-q{query:02}.sql"));
+    std::fs::write(&path, sql).unwrap();
+    path
+}
+
+fn submit(sim: &KubeSim, extra: &[&str]) -> std::process::Output {
+    common::ember()
+        .args(["submit", "--master", &format!("k8s://{}", sim.url())])
+        .args(extra)
+        .output()
+        .unwrap()
+}
+
+fn leftovers(sim: &KubeSim) -> Vec<String> {
+    ["pods", "services", "configmaps", "secrets"]
+        .iter()
+        .flat_map(|plural| {
+            sim.objects(plural, "default")
+                .into_iter()
+                .map(move |o| format!("{plural}/{}", o["metadata"]["name"].as_str().unwrap_or("")))
+        })
+        .collect()
+}
+
+/// Cluster mode: `ember submit` creates the driver pod and its Secret, ConfigMap and Service;
+/// the driver pod creates two executor pods; the submitter streams the driver's log (the
+/// answer, as CSV) and exits 0. A finished application leaves no executor pod, and --kill
+/// removes everything else.
+#[test]
+fn cluster_mode_runs_tpch_and_kill_leaves_nothing() {
+    let data = common::tpch_data("0.1");
+    let dir = tempfile::tempdir().unwrap();
+    let sim = KubeSim::start(std::path::Path::new(env!("CARGO_BIN_EXE_ember"))).unwrap();
+    for query in [1, 5, 18] {
+        let app = tpch_application(dir.path(), &data, query);
+        let name = format!("tpch-q{query}");
+        let output = submit(
+            &sim,
+            &[
+                "--deploy-mode",
+                "cluster",
+                "--name",
+                &name,
+                "--conf",
+                "spark.kubernetes.container.image=ember:test",
+                "--conf",
+                "spark.executor.instances=2",
+                "--conf",
+                "spark.executor.memory=512m",
+                "--conf",
+                "ember.sql.format=csv",
+                "--conf",
+                "spark.log.level=ERROR",
+                app.to_str().unwrap(),
+            ],
+        );
+        let log = common::stderr(&output);
+        assert!(
+            output.status.success(),
+            "Q{query} in cluster mode failed:\n{log}\n{}",
+            common::stdout(&output)
+        );
+        assert!(log.contains("succeeded"), "{log}");
+        let expected = std::fs::read_to_string(
+            common::repo_root().join(format!("testdata/tpch/sf0.1/q{query:02}.csv")),
+        )
+        .unwrap();
+        common::assert_same_answer(
+            query,
+            &expected,
+            &common::stdout(&output),
+            "in cluster mode",
+        );
+        assert!(executor_pods(&sim).is_empty(), "{:?}", executor_pods(&sim));
+
+        let status = submit(&sim, &["--status", &format!("default:{name}*")]);
+        assert!(status.status.success(), "{}", common::stderr(&status));
+        assert!(
+            common::stdout(&status).contains("Succeeded, exit code 0"),
+            "{}",
+            common::stdout(&status)
+        );
+    }
+    let killed = submit(&sim, &["--kill", "default:tpch-q*"]);
+    assert!(killed.status.success(), "{}", common::stderr(&killed));
+    assert_eq!(
+        common::stdout(&killed)
+            .matches("deleted driver pod")
+            .count(),
+        3
+    );
+    let deadline = std::time::Instant::now() + Duration::from_secs(20);
+    while !leftovers(&sim).is_empty() && std::time::Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    assert!(
+        leftovers(&sim).is_empty(),
+        "left behind: {:?}",
+        leftovers(&sim)
+    );
+}
+
+/// --kill on a running application deletes its driver pod, and with it its executor pods,
+/// Service, ConfigMap and Secret; the submitter reports that the driver went away.
+#[test]
+fn killing_a_running_application_leaves_no_object_behind() {
+    let dir = tempfile::tempdir().unwrap();
+    let app = dir.path().join("forever.sql");
+    std::fs::write(
+        &app,
+        "select sum(value) from generate_series(1, 100000000000);\n",
+    )
+    .unwrap();
+    let sim = KubeSim::start(std::path::Path::new(env!("CARGO_BIN_EXE_ember"))).unwrap();
+    let mut follower = common::ember()
+        .args(["submit", "--master", &format!("k8s://{}", sim.url())])
+        .args([
+            "--deploy-mode",
+            "cluster",
+            "--name",
+            "forever",
+            "--conf",
+            "spark.kubernetes.container.image=ember:test",
+            "--conf",
+            "spark.executor.instances=2",
+            "--conf",
+            "spark.executor.memory=512m",
+        ])
+        .arg(&app)
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let deadline = std::time::Instant::now() + Duration::from_secs(30);
+    while executor_pods(&sim)
+        .iter()
+        .filter(|p| p["status"]["phase"] == "Running")
+        .count()
+        < 2
+    {
+        if std::time::Instant::now() > deadline {
+            let _ = follower.kill();
+            let output = follower.wait_with_output().unwrap();
+            panic!(
+                "executors never ran: {:?}\n{}\n{:?}",
+                leftovers(&sim),
+                common::stderr(&output),
+                sim.objects("pods", "default")
+            );
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    let killed = submit(&sim, &["--kill", "default:forever*"]);
+    assert!(killed.status.success(), "{}", common::stderr(&killed));
+    let output = follower.wait_with_output().unwrap();
+    assert!(!output.status.success());
+    assert!(
+        common::stderr(&output).contains("was deleted before it finished"),
+        "{}",
+        common::stderr(&output)
+    );
+    let deadline = std::time::Instant::now() + Duration::from_secs(20);
+    while !leftovers(&sim).is_empty() && std::time::Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    assert!(
+        leftovers(&sim).is_empty(),
+        "left behind: {:?}",
+        leftovers(&sim)
+    );
+}

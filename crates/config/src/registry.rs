@@ -93,6 +93,14 @@ pub static KEYS: &[ConfKey] = &[
         session: true,
     },
     ConfKey {
+        name: "ember.sql.format",
+        kind: ValueKind::Enum(&["table", "csv", "json"]),
+        default: Some("table"),
+        doc: "How `ember sql` prints results on standard output; `--format` overrides it. Lets an application submitted to Kubernetes choose how its results appear in the driver's log.",
+        secret: false,
+        session: false,
+    },
+    ConfKey {
         name: "ember.sql.memoryLimit",
         kind: ValueKind::Bytes,
         default: None,

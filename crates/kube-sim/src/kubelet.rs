@@ -136,6 +136,9 @@ async fn run(sim: &Arc<Sim>, ns: &str, name: &str, mut stop: oneshot::Receiver<(
         .env_clear()
         .env("PATH", std::env::var_os("PATH").unwrap_or_default())
         .env("TMPDIR", dir.join("tmp"))
+        // Stands in for the service account credentials a kubelet mounts: clients in the
+        // pod (kube-rs's Config::infer) find this cluster.
+        .env("KUBECONFIG", sim.root.join("kubeconfig"))
         .envs(prepared.env.iter().map(|(k, v)| (k, v)))
         .current_dir(&dir)
         .stdin(Stdio::null())

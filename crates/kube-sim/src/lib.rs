@@ -114,7 +114,15 @@ impl KubeSim {
             ember: ember_binary.to_path_buf(),
             root: root.path().to_path_buf(),
             running: Mutex::new(HashMap::new()),
-            next_ip: AtomicU32::new(0),
+            // Each simulated cluster starts at a random place in 127/8, so clusters running
+            // side by side (parallel tests) do not hand out the same pod addresses.
+            next_ip: AtomicU32::new(
+                u32::from_le_bytes(
+                    uuid::Uuid::new_v4().as_bytes()[..4]
+                        .try_into()
+                        .unwrap_or_default(),
+                ) % (200 * 256 * 254),
+            ),
         });
         let listener = runtime.block_on(tokio::net::TcpListener::bind("127.0.0.1:0"))?;
         let url = format!("http://{}", listener.local_addr()?);
@@ -124,12 +132,14 @@ impl KubeSim {
         runtime.spawn(async move {
             let _ = axum::serve(listener, app).await;
         });
-        Ok(KubeSim {
+        let cluster = KubeSim {
             sim,
             url,
             runtime: Some(runtime),
             _root: root,
-        })
+        };
+        cluster.write_kubeconfig(&cluster.sim.root.join("kubeconfig"))?;
+        Ok(cluster)
     }
 
     /// The API server's URL, for `--master k8s://URL`.

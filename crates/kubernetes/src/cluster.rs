@@ -50,7 +50,7 @@ impl KubernetesCluster {
     }
 }
 
-async fn client(api_server: Option<&str>) -> Result<kube::Client, String> {
+pub(crate) async fn client(api_server: Option<&str>) -> Result<kube::Client, String> {
     let config = match api_server {
         Some(url) => kube::Config::new(
             url.parse()
@@ -394,7 +394,7 @@ impl Allocator {
 }
 
 /// Why the API refused something, in the API server's words (quota, forbidden, invalid).
-fn refused(what: &str, error: &kube::Error) -> String {
+pub(crate) fn refused(what: &str, error: &kube::Error) -> String {
     match error {
         kube::Error::Api(status) => format!(
             "the Kubernetes API refused {what} ({} {}): {}",

@@ -10,6 +10,7 @@ mod cluster;
 mod error;
 mod names;
 mod render;
+pub mod submit;
 mod template;
 mod volumes;
 mod yaml;

@@ -278,10 +278,9 @@ impl<'a> Renderer<'a> {
             "# Written by ember submit; the application secret comes from its Secret.".to_string(),
         ];
         let fixed = [
-            (
-                "spark.master",
-                "k8s://https://kubernetes.default.svc".to_string(),
-            ),
+            // In the pod the client finds its cluster from the environment: the pod's service
+            // account (in-cluster configuration), or a kubeconfig it is given.
+            ("spark.master", "k8s://".to_string()),
             ("spark.submit.deployMode", "cluster".to_string()),
             ("spark.kubernetes.driver.pod.name", self.driver_pod_name()),
             ("spark.kubernetes.namespace", self.namespace.clone()),
@@ -290,7 +289,6 @@ impl<'a> Renderer<'a> {
                 format!("{}.{}.svc", self.service_name(), self.namespace),
             ),
             ("spark.driver.port", DRIVER_PORT.to_string()),
-            ("spark.driver.bindAddress", "0.0.0.0".to_string()),
             ("spark.local.dir", LOCAL_DIR.to_string()),
             ("ember.kubernetes.appId", self.app.id.clone()),
             (
@@ -322,10 +320,12 @@ impl<'a> Renderer<'a> {
             "-f".into(),
             format!("{APP_FILES_DIR}/{main}"),
         ];
-        let mut env = vec![secret_env(
-            "EMBER_CONF_spark_authenticate_secret",
-            &self.secret_name(),
-        )];
+        let mut env = vec![
+            secret_env("EMBER_CONF_spark_authenticate_secret", &self.secret_name()),
+            // The driver listens on its pod's address (the environment beats the properties
+            // file), which the headless Service resolves to.
+            field_env("EMBER_CONF_spark_driver_bindAddress", "status.podIP"),
+        ];
         env.extend(self.env_family("spark.kubernetes.driverEnv."));
         let mut pod = self.pod(Role::Driver, self.driver_pod_name(), args, env)?;
         let spec = pod.spec.get_or_insert_with(Default::default);
@@ -534,17 +534,7 @@ impl<'a> Renderer<'a> {
             });
         }
 
-        env.push(EnvVar {
-            name: "EMBER_POD_IP".into(),
-            value: None,
-            value_from: Some(EnvVarSource {
-                field_ref: Some(ObjectFieldSelector {
-                    api_version: None,
-                    field_path: "status.podIP".into(),
-                }),
-                ..EnvVarSource::default()
-            }),
-        });
+        env.push(field_env("EMBER_POD_IP", "status.podIP"));
         let resources = self.resources(role)?;
         let image = conf
             .get(&format!("spark.kubernetes.{r}.container.image"))
@@ -627,6 +617,20 @@ impl<'a> Renderer<'a> {
             limits: Some(limits),
             ..ResourceRequirements::default()
         })
+    }
+}
+
+fn field_env(name: &str, field: &str) -> EnvVar {
+    EnvVar {
+        name: name.into(),
+        value: None,
+        value_from: Some(EnvVarSource {
+            field_ref: Some(ObjectFieldSelector {
+                api_version: None,
+                field_path: field.into(),
+            }),
+            ..EnvVarSource::default()
+        }),
     }
 }
 
