@@ -307,14 +307,6 @@ pub static KEYS: &[ConfKey] = &[
         session: false,
     },
     ConfKey {
-        name: "spark.kubernetes.allocation.executor.timeout",
-        kind: ValueKind::Duration,
-        default: Some("600s"),
-        doc: "A requested executor pod not seen (created, or reported by the API) within this time is deleted and asked for again.",
-        secret: false,
-        session: false,
-    },
-    ConfKey {
         name: "spark.kubernetes.allocation.maxPendingPods",
         kind: ValueKind::Int {
             min: 1,
@@ -502,14 +494,6 @@ pub static KEYS: &[ConfKey] = &[
         session: false,
     },
     ConfKey {
-        name: "spark.kubernetes.executor.missingPodDetectDelta",
-        kind: ValueKind::Duration,
-        default: Some("30s"),
-        doc: "A registered executor whose pod is missing from a full listing for this long is taken as lost.",
-        secret: false,
-        session: false,
-    },
-    ConfKey {
         name: "spark.kubernetes.executor.node.selector.*",
         kind: ValueKind::String,
         default: None,
@@ -569,7 +553,7 @@ pub static KEYS: &[ConfKey] = &[
         name: "spark.kubernetes.file.upload.path",
         kind: ValueKind::String,
         default: None,
-        doc: "Not supported yet: an application's files travel in a ConfigMap (1 MiB at most); larger ones must be baked into a custom image.",
+        doc: "Not supported yet, and refused when set: an application's files travel in a ConfigMap (1 MiB at most); larger ones must be baked into a custom image or read from object storage.",
         secret: false,
         session: false,
     },

@@ -94,6 +94,13 @@ impl<'a> Renderer<'a> {
                 hint: "the image Ember's pods run, built from the project's Dockerfile (e.g. ember:0.1.0)",
             });
         }
+        if let Some(path) = conf.get("spark.kubernetes.file.upload.path") {
+            return Err(KubeError::Invalid {
+                key: "spark.kubernetes.file.upload.path".into(),
+                value: path.into(),
+                message: "uploading application files is not supported yet; they travel in a ConfigMap (1 MiB at most), so put larger ones in a custom image (FROM ember) or object storage".into(),
+            });
+        }
         let namespace = conf
             .get("spark.kubernetes.namespace")
             .unwrap_or("default")
