@@ -492,4 +492,12 @@ fn bad_kubernetes_settings_are_named() {
         &base(&["--conf", "spark.kubernetes.driver.labels.x=y", app]),
         &["spark.kubernetes.driver.labels.x"],
     );
+    assert_fails_with(
+        &base(&[
+            "--conf",
+            "spark.kubernetes.file.upload.path=s3a://bucket/up",
+            app,
+        ]),
+        &["spark.kubernetes.file.upload.path", "not supported yet"],
+    );
 }
