@@ -194,6 +194,14 @@ fn list_conf(args: &ConfArgs, markdown: bool) -> Result<(), String> {
             println!("    {}", spec.doc);
         }
     }
+    // Key families have no value of their own; their members set above are listed already.
+    for family in KEYS.iter().filter(|k| k.is_family()) {
+        println!(
+            "{}    (a family: name the key after the prefix)",
+            family.name
+        );
+        println!("    {}", family.doc);
+    }
     Ok(())
 }
 
