@@ -45,6 +45,40 @@ impl Drop for Application {
     }
 }
 
+/// `session` sending its queries to `driver`'s executors, for as long as the application
+/// lives. Unless spark.sql.shuffle.partitions says otherwise, queries get one partition per
+/// executor core registered now (executors that join later share them).
+fn on_executors(
+    runtime: &tokio::runtime::Runtime,
+    session: EmberSession,
+    driver: Arc<Driver>,
+    local_dir: Option<tempfile::TempDir>,
+) -> Result<(EmberSession, Application), String> {
+    let mut session = session
+        .with_runner(Arc::new(DistributedRunner(driver.clone())))
+        .map_err(|e| e.to_string())?;
+    if session.conf().get("spark.sql.shuffle.partitions").is_none() {
+        let cores: u32 = runtime
+            .block_on(driver.executors())
+            .iter()
+            .map(|e| e.cores)
+            .sum();
+        session
+            .set_option(
+                "datafusion.execution.target_partitions",
+                &cores.max(1).to_string(),
+            )
+            .map_err(|e| e.to_string())?;
+    }
+    Ok((
+        session,
+        Application {
+            driver: Some(driver),
+            _local_dir: local_dir,
+        },
+    ))
+}
+
 /// Connects `session` to the master in `conf`.
 pub fn attach(
     runtime: &tokio::runtime::Runtime,
@@ -85,14 +119,7 @@ fn attach_kubernetes(
             "a k8s:// master in client mode needs spark.driver.port: a fixed port executor pods can reach",
         )?;
     }
-    let identity = match conf.get("ember.kubernetes.appId") {
-        Some(id) => ember_kubernetes::AppIdentity::with_ids(
-            conf.get("spark.app.name").unwrap_or("ember"),
-            id.strip_prefix("ember-").unwrap_or(id),
-            conf.get("ember.kubernetes.submissionId").unwrap_or(id),
-        ),
-        None => ember_kubernetes::AppIdentity::new(conf.get("spark.app.name").unwrap_or("ember")),
-    };
+    let identity = ember_kubernetes::AppIdentity::from_conf(&conf);
     // Validates the settings (image, volumes, templates) before any pod is asked for.
     ember_kubernetes::Renderer::new(&conf, identity.clone()).map_err(|e| e.to_string())?;
     let executors = conf.get_usize("spark.executor.instances").unwrap_or(2);
@@ -117,16 +144,7 @@ fn attach_kubernetes(
         }
         Err(e) => return Err(e.to_string()),
     }
-    let session = session
-        .with_runner(Arc::new(DistributedRunner(driver.clone())))
-        .map_err(|e| e.to_string())?;
-    Ok((
-        session,
-        Application {
-            driver: Some(driver),
-            _local_dir: None,
-        },
-    ))
+    on_executors(runtime, session, driver, None)
 }
 
 /// A driver that executors started elsewhere join. They need the secret, so it must be given.
@@ -155,30 +173,7 @@ fn attach_standing_driver(
     runtime
         .block_on(driver.wait_for_executors(wanted, wait))
         .map_err(|e| e.to_string())?;
-    let mut session = session
-        .with_runner(Arc::new(DistributedRunner(driver.clone())))
-        .map_err(|e| e.to_string())?;
-    if conf.get("spark.sql.shuffle.partitions").is_none() {
-        // One partition per executor core present now; executors that join later share them.
-        let cores: u32 = runtime
-            .block_on(driver.executors())
-            .iter()
-            .map(|e| e.cores)
-            .sum();
-        session
-            .set_option(
-                "datafusion.execution.target_partitions",
-                &cores.max(1).to_string(),
-            )
-            .map_err(|e| e.to_string())?;
-    }
-    Ok((
-        session,
-        Application {
-            driver: Some(driver),
-            _local_dir: None,
-        },
-    ))
+    on_executors(runtime, session, driver, None)
 }
 
 fn registration_wait(conf: &EmberConf) -> Duration {
@@ -223,16 +218,7 @@ fn attach_local_cluster(
     runtime
         .block_on(driver.wait_for_executors(executors, wait))
         .map_err(|e| e.to_string())?;
-    let session = session
-        .with_runner(Arc::new(DistributedRunner(driver.clone())))
-        .map_err(|e| e.to_string())?;
-    Ok((
-        session,
-        Application {
-            driver: Some(driver),
-            _local_dir: Some(local_dir),
-        },
-    ))
+    on_executors(runtime, session, driver, Some(local_dir))
 }
 
 /// TLS from `ember.tls.cert`, `ember.tls.key` and `ember.tls.ca`: all three, or none.

@@ -86,7 +86,21 @@ fn run_with_conf(conf: ember_config::EmberConf, args: SqlArgs) -> ExitCode {
         Ok(code) => code,
         Err(message) => {
             eprintln!("error: {message}");
+            record_termination_message(&message);
             ExitCode::FAILURE
+        }
+    }
+}
+
+/// In a driver pod, why the application failed goes to the container's termination message
+/// (the path comes from the pod spec Ember rendered), so `ember submit` and `--status` can
+/// say why without the log.
+fn record_termination_message(message: &str) {
+    if let Some(path) = std::env::var_os("EMBER_TERMINATION_LOG") {
+        // Kubernetes keeps at most 4096 bytes of it.
+        let text: String = message.chars().take(4000).collect();
+        if let Err(e) = std::fs::write(&path, text) {
+            tracing::warn!(error = %e, "cannot write the termination message");
         }
     }
 }

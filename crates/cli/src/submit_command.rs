@@ -137,7 +137,7 @@ fn run_inner(args: SubmitArgs) -> Result<std::process::ExitCode, String> {
         }
         return submit_cluster(conf, file);
     }
-    let identity = identity(&conf);
+    let identity = AppIdentity::from_conf(&conf);
     let renderer = Renderer::new(&conf, identity).map_err(|e| e.to_string())?;
     let instances = conf.get_usize("spark.executor.instances").unwrap_or(2) as u32;
     let mut objects = Vec::new();
@@ -216,7 +216,7 @@ fn run_inner(args: SubmitArgs) -> Result<std::process::ExitCode, String> {
 /// its exit code.
 fn submit_cluster(conf: EmberConf, file: LocalFile) -> Result<std::process::ExitCode, String> {
     let runtime = crate::runtime(2)?;
-    let identity = identity(&conf);
+    let identity = AppIdentity::from_conf(&conf);
     let renderer = Renderer::new(&conf, identity).map_err(|e| e.to_string())?;
     let secret = match conf.get("spark.authenticate.secret") {
         Some(secret) => secret.to_string(),
@@ -277,18 +277,4 @@ fn submit_cluster(conf: EmberConf, file: LocalFile) -> Result<std::process::Exit
 fn set(conf: &mut EmberConf, key: &str, value: &str) -> Result<(), String> {
     conf.set(key, value, ConfSource::CommandLine)
         .map_err(|e| e.to_string())
-}
-
-/// The application's identity: from ember.kubernetes.appId/submissionId when given (a retried
-/// submission, or repeatable output), else new.
-fn identity(conf: &EmberConf) -> AppIdentity {
-    let name = conf.get("spark.app.name").unwrap_or("ember");
-    match conf.get("ember.kubernetes.appId") {
-        Some(id) => AppIdentity::with_ids(
-            name,
-            id.strip_prefix("ember-").unwrap_or(id),
-            conf.get("ember.kubernetes.submissionId").unwrap_or(id),
-        ),
-        None => AppIdentity::new(name),
-    }
 }

@@ -217,11 +217,7 @@ fn executors_exit_when_the_driver_is_killed() {
 
 #[test]
 fn an_executor_pointed_at_a_dead_address_gives_up() {
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
+    let port = common::free_port();
     let started = Instant::now();
     let output = ember()
         .args([
@@ -250,11 +246,7 @@ fn an_executor_pointed_at_a_dead_address_gives_up() {
 
 #[test]
 fn strangers_without_the_secret_are_refused() {
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
+    let port = common::free_port();
     let mut driver = ember()
         .args([
             "sql",
@@ -378,11 +370,7 @@ fn a_standing_driver_survives_executors_joining_and_leaving_mid_query() {
         .collect::<Vec<_>>());
     assert!(expected.status.success(), "{}", stderr(&expected));
 
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
+    let port = common::free_port();
     let master = format!("ember-driver://127.0.0.1:{port}");
     let mut args = query_args(18, &master, &data);
     args.extend([
@@ -663,11 +651,7 @@ fn tls_on_both_planes_gives_the_same_answer() {
 fn tls_refuses_plain_text_and_foreign_certificates() {
     let tls = TlsFixture::new();
     let foreign = TlsFixture::new();
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
+    let port = common::free_port();
     let mut driver = ember()
         .args([
             "sql",

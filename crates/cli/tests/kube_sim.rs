@@ -246,14 +246,6 @@ fn the_kubelet_reports_exit_codes_and_serves_logs() {
     });
 }
 
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
-
 /// `ember sql` arguments for TPC-H query `query` with a client-mode driver on this machine
 /// and executor pods on the simulated cluster.
 fn client_mode_args(sim: &KubeSim, query: usize, data: &std::path::Path) -> Vec<String> {
@@ -277,7 +269,7 @@ fn client_mode_args(sim: &KubeSim, query: usize, data: &std::path::Path) -> Vec<
         "--conf",
         "spark.driver.host=127.0.0.1",
         "--conf",
-        &format!("spark.driver.port={}", free_port()),
+        &format!("spark.driver.port={}", common::free_port()),
         "-f",
         file.to_str().unwrap(),
     ]
@@ -321,13 +313,8 @@ fn client_mode_runs_tpch_on_executor_pods_and_cleans_up() {
                     && !l.contains("flight_address=127.0.0.1:")),
             "Q{query}: {registered:?}"
         );
-        let expected = std::fs::read_to_string(
-            common::repo_root().join(format!("testdata/tpch/sf0.1/q{query:02}.csv")),
-        )
-        .unwrap();
-        common::assert_same_answer(
+        common::assert_reference_answer(
             query,
-            &expected,
             &common::stdout(&output),
             "in client mode on executor pods",
         );
@@ -371,9 +358,7 @@ fn an_over_quota_namespace_is_explained_and_the_job_finishes_on_what_it_got() {
         "the refusal was not explained:\n{log}"
     );
     assert!(log.contains("starting with 1 of 2 executors"), "{log}");
-    let expected =
-        std::fs::read_to_string(common::repo_root().join("testdata/tpch/sf0.1/q01.csv")).unwrap();
-    common::assert_same_answer(1, &expected, &common::stdout(&output), "over quota");
+    common::assert_reference_answer(1, &common::stdout(&output), "over quota");
     assert!(executor_pods(&sim).is_empty(), "{:?}", executor_pods(&sim));
 }
 
@@ -548,16 +533,7 @@ fn cluster_mode_runs_tpch_and_kill_leaves_nothing() {
             common::stdout(&output)
         );
         assert!(log.contains("succeeded"), "{log}");
-        let expected = std::fs::read_to_string(
-            common::repo_root().join(format!("testdata/tpch/sf0.1/q{query:02}.csv")),
-        )
-        .unwrap();
-        common::assert_same_answer(
-            query,
-            &expected,
-            &common::stdout(&output),
-            "in cluster mode",
-        );
+        common::assert_reference_answer(query, &common::stdout(&output), "in cluster mode");
         assert!(executor_pods(&sim).is_empty(), "{:?}", executor_pods(&sim));
 
         let status = submit(&sim, &["--status", &format!("default:{name}*")]);
@@ -655,4 +631,55 @@ fn killing_a_running_application_leaves_no_object_behind() {
         "left behind: {:?}",
         leftovers(&sim)
     );
+}
+
+/// A failing application: the submitter exits non-zero with the driver's reason, taken from
+/// the driver's termination message, and --status still says why after the log is not read.
+#[test]
+fn a_failed_application_says_why_in_its_termination_message() {
+    let dir = tempfile::tempdir().unwrap();
+    let app = dir.path().join("broken.sql");
+    std::fs::write(&app, "select * from no_such_table;\n").unwrap();
+    let sim = KubeSim::start(std::path::Path::new(env!("CARGO_BIN_EXE_ember"))).unwrap();
+    let output = submit(
+        &sim,
+        &[
+            "--deploy-mode",
+            "cluster",
+            "--name",
+            "broken",
+            "--conf",
+            "spark.kubernetes.container.image=ember:test",
+            "--conf",
+            "spark.executor.instances=1",
+            app.to_str().unwrap(),
+        ],
+    );
+    assert!(!output.status.success());
+    let log = common::stderr(&output);
+    assert!(
+        log.contains("failed with exit code 1") && log.contains("no_such_table"),
+        "{log}"
+    );
+    let driver = sim
+        .objects("pods", "default")
+        .into_iter()
+        .find(|p| p["metadata"]["labels"]["ember-role"] == "driver")
+        .unwrap();
+    let message = driver["status"]["containerStatuses"][0]["state"]["terminated"]["message"]
+        .as_str()
+        .unwrap_or_default()
+        .to_string();
+    assert!(
+        // The log's tail would read `error: …`; the driver writes the bare reason.
+        message.contains("no_such_table") && !message.starts_with("error:"),
+        "the driver's own termination message, not the log's tail: {message:?}"
+    );
+    let status = submit(&sim, &["--status", "default:broken*"]);
+    let text = common::stdout(&status);
+    assert!(
+        text.contains("Failed, exit code 1") && text.contains("no_such_table"),
+        "{text}"
+    );
+    assert!(executor_pods(&sim).is_empty(), "{:?}", executor_pods(&sim));
 }

@@ -5,7 +5,7 @@
 
 mod common;
 
-use common::{assert_same_answer, repo_root, run, stderr, stdout, tpch_data, tpch_table_args};
+use common::{assert_reference_answer, repo_root, run, stderr, stdout, tpch_data, tpch_table_args};
 
 fn check(query: usize, master: &str) {
     let data = tpch_data("0.1");
@@ -29,12 +29,8 @@ fn check(query: usize, master: &str) {
         "Q{query} on {master} failed:\n{}",
         stderr(&output)
     );
-    let expected =
-        std::fs::read_to_string(repo_root().join(format!("testdata/tpch/sf0.1/q{query:02}.csv")))
-            .expect("reference answer exists");
-    assert_same_answer(
+    assert_reference_answer(
         query,
-        &expected,
         &stdout(&output),
         &format!("on {master} differs from the reference"),
     );

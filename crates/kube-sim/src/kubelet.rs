@@ -87,6 +87,8 @@ fn waiting(sim: &Sim, ns: &str, name: &str, container: &str, reason: &str, messa
 
 /// Everything a container needs before it can start, or why it cannot yet.
 struct Prepared {
+    /// The file standing in for the container's terminationMessagePath.
+    termination_log: PathBuf,
     program: PathBuf,
     args: Vec<String>,
     env: Vec<(String, String)>,
@@ -198,6 +200,7 @@ async fn run(sim: &Arc<Sim>, ns: &str, name: &str, mut stop: oneshot::Receiver<(
             s.code().unwrap_or_else(|| 128 + s.signal().unwrap_or(9))
         })
         .unwrap_or(137);
+    let written = std::fs::read_to_string(&prepared.termination_log).unwrap_or_default();
     let tail = std::fs::read_to_string(sim.log_path(ns, name))
         .map(|t| {
             let lines: Vec<&str> = t.lines().collect();
@@ -221,9 +224,12 @@ async fn run(sim: &Arc<Sim>, ns: &str, name: &str, mut stop: oneshot::Receiver<(
         let mut terminated = json!({
             "exitCode": code, "reason": reason, "startedAt": started, "finishedAt": finished,
         });
-        // terminationMessagePolicy FallbackToLogsOnError: the log's tail stands in for a
-        // termination message on failure.
-        if code != 0 && !tail.is_empty() {
+        // What the container wrote to its termination message; with FallbackToLogsOnError
+        // (or when nothing was written, as this kubelet always falls back) the log's tail
+        // stands in on failure.
+        if !written.trim().is_empty() {
+            terminated["message"] = json!(written);
+        } else if code != 0 && !tail.is_empty() {
             terminated["message"] = json!(tail);
         }
         pod["status"]["containerStatuses"][0]["ready"] = json!(false);
@@ -286,6 +292,16 @@ fn prepare(
         dirs.insert(vname, path);
     }
     let mut mounts: Vec<(String, PathBuf)> = Vec::new();
+    // Like a kubelet, give the container a file at its terminationMessagePath.
+    let termination_log = dir.join("termination-log");
+    let _ = std::fs::write(&termination_log, "");
+    mounts.push((
+        container["terminationMessagePath"]
+            .as_str()
+            .unwrap_or("/dev/termination-log")
+            .to_string(),
+        termination_log.clone(),
+    ));
     for mount in container["volumeMounts"].as_array().into_iter().flatten() {
         let (Some(vname), Some(at)) = (mount["name"].as_str(), mount["mountPath"].as_str()) else {
             continue;
@@ -405,6 +421,7 @@ fn prepare(
         })
         .collect();
     Ok(Prepared {
+        termination_log,
         program: sim.ember.clone(),
         args,
         env,

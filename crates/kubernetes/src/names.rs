@@ -25,6 +25,20 @@ impl AppIdentity {
         AppIdentity::with_ids(name, &format!("{id:016x}"), &format!("{submission:016x}"))
     }
 
+    /// The identity `conf` names (`ember.kubernetes.appId`, `ember.kubernetes.submissionId`:
+    /// a submitted driver pod, a retried submission, repeatable output), else a new one.
+    pub fn from_conf(conf: &ember_config::EmberConf) -> AppIdentity {
+        let name = conf.get("spark.app.name").unwrap_or("ember");
+        match conf.get("ember.kubernetes.appId") {
+            Some(id) => AppIdentity::with_ids(
+                name,
+                id.strip_prefix("ember-").unwrap_or(id),
+                conf.get("ember.kubernetes.submissionId").unwrap_or(id),
+            ),
+            None => AppIdentity::new(name),
+        }
+    }
+
     /// An identity with fixed ids, for repeatable output (`--dry-run` goldens, retries).
     pub fn with_ids(name: &str, id_hex: &str, submission_hex: &str) -> AppIdentity {
         let short = &id_hex[..id_hex.len().min(8)];

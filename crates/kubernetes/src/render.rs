@@ -28,6 +28,8 @@ const EXECUTOR_TEMPLATE_FILE: &str = "executor-pod-template.yaml";
 const PROPERTIES_FILE: &str = "ember.properties";
 /// Kubernetes refuses a ConfigMap whose data exceeds 1 MiB.
 const CONFIG_MAP_LIMIT: usize = 1024 * 1024;
+/// Where the driver container's termination message is written.
+const TERMINATION_LOG: &str = "/dev/termination-log";
 /// The key of the application secret inside its Secret.
 const SECRET_KEY: &str = "secret";
 const LOCAL_VOLUME: &str = "ember-local";
@@ -332,6 +334,11 @@ impl<'a> Renderer<'a> {
             // The driver listens on its pod's address (the environment beats the properties
             // file), which the headless Service resolves to.
             field_env("EMBER_CONF_spark_driver_bindAddress", "status.podIP"),
+            EnvVar {
+                name: "EMBER_TERMINATION_LOG".into(),
+                value: Some(TERMINATION_LOG.into()),
+                value_from: None,
+            },
         ];
         env.extend(self.env_family("spark.kubernetes.driverEnv."));
         let mut pod = self.pod(Role::Driver, self.driver_pod_name(), args, env)?;
@@ -364,8 +371,9 @@ impl<'a> Renderer<'a> {
                 protocol: Some("TCP".into()),
                 ..ContainerPort::default()
             });
-        // The driver writes why it failed here, so `ember submit --status` can tell after
-        // the log is gone.
+        // The driver writes why it failed to its termination message, so `ember submit
+        // --status` can tell without the log; a crash before that falls back to the log's tail.
+        container.termination_message_path = Some(TERMINATION_LOG.into());
         container.termination_message_policy = Some("FallbackToLogsOnError".into());
         Ok(pod)
     }

@@ -105,3 +105,22 @@ pub fn assert_same_answer(query: usize, expected: &str, actual: &str, context: &
         panic!("Q{query} {context}: {difference}");
     }
 }
+
+/// Asserts that `actual` is TPC-H query `query`'s reference answer at scale 0.1 (computed by
+/// DuckDB, checked in under testdata/tpch/sf0.1).
+#[allow(dead_code)]
+pub fn assert_reference_answer(query: usize, actual: &str, context: &str) {
+    let expected =
+        std::fs::read_to_string(repo_root().join(format!("testdata/tpch/sf0.1/q{query:02}.csv")))
+            .expect("reference answer exists");
+    assert_same_answer(query, &expected, actual, context);
+}
+
+/// A port nothing listens on right now, for a process that must be told its port.
+#[allow(dead_code)]
+pub fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .expect("a free loopback port")
+}
