@@ -168,9 +168,7 @@ impl Allocator {
         let secrets: Api<Secret> = Api::namespaced(client, &namespace);
         let owner = match &driver_pod {
             Some(name) => {
-                let pod = pods.get(name).await.map_err(|e| {
-                    format!("cannot find this driver's pod {namespace}/{name}: {e}")
-                })?;
+                let pod = wait_until_ready(&pods, name).await?;
                 let uid = pod.metadata.uid.unwrap_or_default();
                 Some(Renderer::owner_reference(name, &uid))
             }
@@ -390,6 +388,32 @@ impl Allocator {
                 .delete(&renderer.secret_name(), &DeleteParams::default())
                 .await;
         }
+    }
+}
+
+/// The driver's pod once it is Ready: only then does its headless Service resolve, so only
+/// then can executor pods find the driver.
+async fn wait_until_ready(pods: &Api<Pod>, name: &str) -> Result<Pod, String> {
+    let deadline = Instant::now() + Duration::from_secs(120);
+    loop {
+        let pod = pods
+            .get(name)
+            .await
+            .map_err(|e| format!("cannot find this driver's pod {name}: {e}"))?;
+        let ready = pod
+            .status
+            .as_ref()
+            .and_then(|s| s.conditions.as_ref())
+            .is_some_and(|c| c.iter().any(|c| c.type_ == "Ready" && c.status == "True"));
+        if ready {
+            return Ok(pod);
+        }
+        if Instant::now() > deadline {
+            return Err(format!(
+                "this driver's pod {name} did not become Ready within 120 s, so executors could not reach it"
+            ));
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
     }
 }
 
