@@ -683,3 +683,40 @@ fn a_failed_application_says_why_in_its_termination_message() {
     );
     assert!(executor_pods(&sim).is_empty(), "{:?}", executor_pods(&sim));
 }
+
+/// Executors that keep failing (here: refused for a wrong secret) are replaced only
+/// spark.executor.maxNumFailures times; then the application fails with the reason instead of
+/// waiting or crash-looping, and leaves no pod behind.
+#[test]
+fn executors_that_keep_failing_fail_the_application_with_the_reason() {
+    let data = common::tpch_data("0.1");
+    let sim = KubeSim::start(std::path::Path::new(env!("CARGO_BIN_EXE_ember"))).unwrap();
+    let mut args = client_mode_args(&sim, 1, &data);
+    args.extend(
+        [
+            "--conf",
+            "spark.executorEnv.EMBER_SECRET=not-the-secret",
+            "--conf",
+            "spark.executor.maxNumFailures=3",
+            "--conf",
+            "spark.kubernetes.allocation.batch.delay=100ms",
+        ]
+        .map(String::from),
+    );
+    let started = std::time::Instant::now();
+    let output = common::ember().args(&args).output().unwrap();
+    let log = common::stderr(&output);
+    assert!(!output.status.success(), "{log}");
+    assert!(
+        log.contains("spark.executor.maxNumFailures = 3")
+            && log.contains("the driver refused this executor"),
+        "{log}"
+    );
+    assert!(
+        started.elapsed() < Duration::from_secs(30),
+        "it waited for the registration timeout instead of failing: {:?}",
+        started.elapsed()
+    );
+    assert!(executor_pods(&sim).is_empty(), "{:?}", executor_pods(&sim));
+    assert!(sim.objects("secrets", "default").is_empty());
+}

@@ -42,6 +42,11 @@ pub trait ClusterManager: Send {
     fn start(&mut self, launch: &ExecutorLaunch) -> Result<(), String>;
     /// Stops every executor this manager started. Must be safe to call more than once.
     fn stop(&mut self);
+    /// Why this manager has given up providing executors (say, too many of them failed), if
+    /// it has; the driver then stops waiting for executors and says why.
+    fn failure(&self) -> Option<String> {
+        None
+    }
 }
 
 #[derive(Debug, Clone)]
@@ -197,6 +202,9 @@ impl Driver {
             if registered >= wanted {
                 return Ok(());
             }
+            if let Some(reason) = self.cluster_failure() {
+                return Err(DriverError::Cluster(reason));
+            }
             if started.elapsed() > timeout {
                 return Err(DriverError::ExecutorsMissing {
                     wanted,
@@ -290,6 +298,15 @@ impl Driver {
                 None => return Err(DataFusionError::Execution("the driver has stopped".into())),
             }
         }
+    }
+
+    /// Why the cluster manager gave up providing executors, if it did.
+    pub fn cluster_failure(&self) -> Option<String> {
+        self.cluster
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .as_ref()
+            .and_then(|c| c.failure())
     }
 
     /// Stops the scheduler (which tells executors to shut down) and the cluster manager.

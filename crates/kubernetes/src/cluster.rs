@@ -24,6 +24,8 @@ pub struct KubernetesCluster {
     /// The driver pod, when the driver runs in one: executor pods are owned by it.
     driver_pod: Option<String>,
     running: Option<Running>,
+    /// Set when the allocator gives up (spark.executor.maxNumFailures).
+    failure: std::sync::Arc<std::sync::Mutex<Option<String>>>,
 }
 
 struct Running {
@@ -46,6 +48,7 @@ impl KubernetesCluster {
             api_server,
             driver_pod,
             running: None,
+            failure: Default::default(),
         }
     }
 }
@@ -70,6 +73,7 @@ impl ClusterManager for KubernetesCluster {
         let api_server = self.api_server.clone();
         let driver_pod = self.driver_pod.clone();
         let launch = launch.clone();
+        let failure = self.failure.clone();
         let (stop, stop_rx) = tokio::sync::watch::channel(false);
         let (ready_tx, ready_rx) = std::sync::mpsc::channel::<Result<(), String>>();
         let (done_tx, done) = std::sync::mpsc::channel();
@@ -101,7 +105,7 @@ impl ClusterManager for KubernetesCluster {
                                 return;
                             }
                         };
-                    allocator.run(stop_rx).await;
+                    allocator.run(stop_rx, failure).await;
                 });
                 let _ = done_tx.send(());
             })
@@ -114,6 +118,13 @@ impl ClusterManager for KubernetesCluster {
             Ok(Err(e)) => Err(e),
             Err(_) => Err("the executor allocator stopped while starting".into()),
         }
+    }
+
+    fn failure(&self) -> Option<String> {
+        self.failure
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone()
     }
 
     /// Deletes every executor pod (and, in client mode, the Secret) before returning, within
@@ -214,7 +225,11 @@ impl Allocator {
         value.unwrap_or(default)
     }
 
-    async fn run(self, mut stop: tokio::sync::watch::Receiver<bool>) {
+    async fn run(
+        self,
+        mut stop: tokio::sync::watch::Receiver<bool>,
+        failure: std::sync::Arc<std::sync::Mutex<Option<String>>>,
+    ) {
         let conf = &self.conf;
         let target = self.setting(conf.get_usize("spark.executor.instances"), 2);
         let batch = self.setting(conf.get_usize("spark.kubernetes.allocation.batch.size"), 5);
@@ -311,10 +326,12 @@ impl Allocator {
                                 failures.push(now);
                                 if failures.len() >= max_failures && !gave_up {
                                     gave_up = true;
-                                    tracing::error!(
-                                        "{} executor pods failed within {:?} (spark.executor.maxNumFailures = {max_failures}); not replacing executors any more. Last: {why}",
+                                    let reason = format!(
+                                        "{} executor pods failed within {:?} (spark.executor.maxNumFailures = {max_failures}); the last: {why}",
                                         failures.len(), failure_window
                                     );
+                                    tracing::error!("{reason}; not replacing executors any more");
+                                    *failure.lock().unwrap_or_else(|p| p.into_inner()) = Some(reason);
                                 }
                             }
                             if delete_ended {
