@@ -494,6 +494,20 @@ fn leftovers(sim: &KubeSim) -> Vec<String> {
         .collect()
 }
 
+/// Waits (bounded) for garbage collection, then asserts no pod, service, config map or secret
+/// is left.
+fn assert_nothing_left(sim: &KubeSim) {
+    let deadline = std::time::Instant::now() + Duration::from_secs(20);
+    while !leftovers(sim).is_empty() && std::time::Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    assert!(
+        leftovers(sim).is_empty(),
+        "left behind: {:?}",
+        leftovers(sim)
+    );
+}
+
 /// Cluster mode: `ember submit` creates the driver pod and its Secret, ConfigMap and Service;
 /// the driver pod creates two executor pods; the submitter streams the driver's log (the
 /// answer, as CSV) and exits 0. A finished application leaves no executor pod, and --kill
@@ -552,15 +566,7 @@ fn cluster_mode_runs_tpch_and_kill_leaves_nothing() {
             .count(),
         3
     );
-    let deadline = std::time::Instant::now() + Duration::from_secs(20);
-    while !leftovers(&sim).is_empty() && std::time::Instant::now() < deadline {
-        std::thread::sleep(Duration::from_millis(100));
-    }
-    assert!(
-        leftovers(&sim).is_empty(),
-        "left behind: {:?}",
-        leftovers(&sim)
-    );
+    assert_nothing_left(&sim);
 }
 
 /// --kill on a running application deletes its driver pod, and with it its executor pods,
@@ -622,15 +628,7 @@ fn killing_a_running_application_leaves_no_object_behind() {
         "{}",
         common::stderr(&output)
     );
-    let deadline = std::time::Instant::now() + Duration::from_secs(20);
-    while !leftovers(&sim).is_empty() && std::time::Instant::now() < deadline {
-        std::thread::sleep(Duration::from_millis(100));
-    }
-    assert!(
-        leftovers(&sim).is_empty(),
-        "left behind: {:?}",
-        leftovers(&sim)
-    );
+    assert_nothing_left(&sim);
 }
 
 /// A failing application: the submitter exits non-zero with the driver's reason, taken from

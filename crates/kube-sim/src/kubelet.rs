@@ -117,19 +117,19 @@ async fn run(sim: &Arc<Sim>, ns: &str, name: &str, mut stop: oneshot::Receiver<(
             }
         }
     };
+    let cannot_run = |e: std::io::Error| {
+        waiting(
+            sim,
+            ns,
+            name,
+            &prepared.container,
+            "RunContainerError",
+            &e.to_string(),
+        )
+    };
     let log = match std::fs::File::create(sim.log_path(ns, name)) {
         Ok(log) => log,
-        Err(e) => {
-            waiting(
-                sim,
-                ns,
-                name,
-                &prepared.container,
-                "RunContainerError",
-                &e.to_string(),
-            );
-            return;
-        }
+        Err(e) => return cannot_run(e),
     };
     let stderr = log.try_clone().ok();
     let mut command = tokio::process::Command::new(&prepared.program);
@@ -150,17 +150,7 @@ async fn run(sim: &Arc<Sim>, ns: &str, name: &str, mut stop: oneshot::Receiver<(
     let _ = std::fs::create_dir_all(dir.join("tmp"));
     let mut child = match command.spawn() {
         Ok(child) => child,
-        Err(e) => {
-            waiting(
-                sim,
-                ns,
-                name,
-                &prepared.container,
-                "RunContainerError",
-                &e.to_string(),
-            );
-            return;
-        }
+        Err(e) => return cannot_run(e),
     };
     let pid = child.id().unwrap_or_default();
     let started = now();
