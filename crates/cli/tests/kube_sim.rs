@@ -718,3 +718,55 @@ fn executors_that_keep_failing_fail_the_application_with_the_reason() {
     assert!(executor_pods(&sim).is_empty(), "{:?}", executor_pods(&sim));
     assert!(sim.objects("secrets", "default").is_empty());
 }
+
+/// Submitting again with the same submission id (a retry after a lost response, say) finds the
+/// driver pod the first attempt made instead of starting the application twice.
+#[test]
+fn a_retried_submission_does_not_start_the_application_twice() {
+    let dir = tempfile::tempdir().unwrap();
+    let app = dir.path().join("forever.sql");
+    std::fs::write(
+        &app,
+        "select sum(value) from generate_series(1, 100000000000);\n",
+    )
+    .unwrap();
+    let sim = KubeSim::start(std::path::Path::new(env!("CARGO_BIN_EXE_ember"))).unwrap();
+    let attempt = || {
+        submit(
+            &sim,
+            &[
+                "--deploy-mode",
+                "cluster",
+                "--name",
+                "retried",
+                "--conf",
+                "spark.kubernetes.container.image=ember:test",
+                "--conf",
+                "spark.executor.instances=1",
+                "--conf",
+                "ember.kubernetes.submissionId=retry-1",
+                "--conf",
+                "spark.kubernetes.submission.waitAppCompletion=false",
+                app.to_str().unwrap(),
+            ],
+        )
+    };
+    let first = attempt();
+    assert!(first.status.success(), "{}", common::stderr(&first));
+    let second = attempt();
+    assert!(second.status.success(), "{}", common::stderr(&second));
+    assert!(
+        common::stderr(&second).contains("submission retry-1 already made driver pod"),
+        "{}",
+        common::stderr(&second)
+    );
+    let drivers: Vec<_> = sim
+        .objects("pods", "default")
+        .into_iter()
+        .filter(|p| p["metadata"]["labels"]["ember-role"] == "driver")
+        .collect();
+    assert_eq!(drivers.len(), 1, "{drivers:?}");
+    let killed = submit(&sim, &["--kill", "default:retried*"]);
+    assert!(killed.status.success(), "{}", common::stderr(&killed));
+    assert_nothing_left(&sim);
+}

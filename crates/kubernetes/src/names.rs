@@ -29,14 +29,14 @@ impl AppIdentity {
     /// a submitted driver pod, a retried submission, repeatable output), else a new one.
     pub fn from_conf(conf: &ember_config::EmberConf) -> AppIdentity {
         let name = conf.get("spark.app.name").unwrap_or("ember");
-        match conf.get("ember.kubernetes.appId") {
-            Some(id) => AppIdentity::with_ids(
-                name,
-                id.strip_prefix("ember-").unwrap_or(id),
-                conf.get("ember.kubernetes.submissionId").unwrap_or(id),
-            ),
+        let mut identity = match conf.get("ember.kubernetes.appId") {
+            Some(id) => AppIdentity::with_ids(name, id.strip_prefix("ember-").unwrap_or(id), id),
             None => AppIdentity::new(name),
+        };
+        if let Some(submission) = conf.get("ember.kubernetes.submissionId") {
+            identity.submission_id = submission.to_string();
         }
+        identity
     }
 
     /// An identity with fixed ids, for repeatable output (`--dry-run` goldens, retries).
