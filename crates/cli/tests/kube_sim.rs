@@ -569,17 +569,23 @@ fn cluster_mode_runs_tpch_and_kill_leaves_nothing() {
     assert_nothing_left(&sim);
 }
 
-/// --kill on a running application deletes its driver pod, and with it its executor pods,
-/// Service, ConfigMap and Secret; the submitter reports that the driver went away.
-#[test]
-fn killing_a_running_application_leaves_no_object_behind() {
-    let dir = tempfile::tempdir().unwrap();
-    let app = dir.path().join("forever.sql");
+/// An application that runs until it is killed.
+fn endless_application(dir: &std::path::Path) -> std::path::PathBuf {
+    let app = dir.join("forever.sql");
     std::fs::write(
         &app,
         "select sum(value) from generate_series(1, 100000000000);\n",
     )
     .unwrap();
+    app
+}
+
+/// --kill on a running application deletes its driver pod, and with it its executor pods,
+/// Service, ConfigMap and Secret; the submitter reports that the driver went away.
+#[test]
+fn killing_a_running_application_leaves_no_object_behind() {
+    let dir = tempfile::tempdir().unwrap();
+    let app = endless_application(dir.path());
     let sim = KubeSim::start(std::path::Path::new(env!("CARGO_BIN_EXE_ember"))).unwrap();
     let mut follower = common::ember()
         .args(["submit", "--master", &format!("k8s://{}", sim.url())])
@@ -724,12 +730,7 @@ fn executors_that_keep_failing_fail_the_application_with_the_reason() {
 #[test]
 fn a_retried_submission_does_not_start_the_application_twice() {
     let dir = tempfile::tempdir().unwrap();
-    let app = dir.path().join("forever.sql");
-    std::fs::write(
-        &app,
-        "select sum(value) from generate_series(1, 100000000000);\n",
-    )
-    .unwrap();
+    let app = endless_application(dir.path());
     let sim = KubeSim::start(std::path::Path::new(env!("CARGO_BIN_EXE_ember"))).unwrap();
     let attempt = || {
         submit(
