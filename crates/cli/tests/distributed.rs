@@ -244,9 +244,14 @@ fn an_executor_pointed_at_a_dead_address_gives_up() {
     );
 }
 
-#[test]
-fn strangers_without_the_secret_are_refused() {
-    let port = common::free_port();
+/// A driver on `port` with `secret` (and `extra` arguments) running a query that never ends on
+/// one local executor; returns it, its executor's block server address, and its whole log once
+/// it exits.
+fn start_driver_with_one_executor(
+    port: u16,
+    secret: &str,
+    extra: &[String],
+) -> (Child, String, std::thread::JoinHandle<String>) {
     let mut driver = ember()
         .args([
             "sql",
@@ -257,29 +262,36 @@ fn strangers_without_the_secret_are_refused() {
             "--conf",
             &format!("spark.driver.port={port}"),
             "--conf",
-            "spark.authenticate.secret=the-right-one",
+            &format!("spark.authenticate.secret={secret}"),
             "-e",
             LONG_DRIVER_QUERY,
         ])
+        .args(extra)
         .stdout(Stdio::null())
         .stderr(Stdio::piped())
         .spawn()
         .unwrap();
     let (lines, all) = watch_stderr(&mut driver);
-    // Its own executor registers, telling us where its block server is.
-    let mut flight_address = None;
-    while flight_address.is_none() {
-        let line = lines
-            .recv_timeout(Duration::from_secs(60))
-            .expect("the executor registered");
-        if line.contains("executor registered") {
-            flight_address = line
+    // Its executor registers, telling us where its block server is.
+    while let Ok(line) = lines.recv_timeout(Duration::from_secs(60)) {
+        if line.contains("executor registered")
+            && let Some(address) = line
                 .split("flight_address=")
                 .nth(1)
                 .and_then(|r| r.split_whitespace().next())
-                .map(String::from);
+        {
+            return (driver, address.to_string(), all);
         }
     }
+    kill("-KILL", driver.id());
+    panic!("the executor never registered:\n{}", all.join().unwrap());
+}
+
+#[test]
+fn strangers_without_the_secret_are_refused() {
+    let port = common::free_port();
+    let (mut driver, flight_address, all) =
+        start_driver_with_one_executor(port, "the-right-one", &[]);
 
     let stranger = ember()
         .args([
@@ -298,7 +310,7 @@ fn strangers_without_the_secret_are_refused() {
     let location = ember_proto::MapOutputLocation {
         map_partition: 0,
         executor_id: "exec-0".into(),
-        flight_address: flight_address.unwrap(),
+        flight_address,
         stage_attempt: 0,
     };
     let runtime = tokio::runtime::Builder::new_current_thread()
@@ -652,46 +664,8 @@ fn tls_refuses_plain_text_and_foreign_certificates() {
     let tls = TlsFixture::new();
     let foreign = TlsFixture::new();
     let port = common::free_port();
-    let mut driver = ember()
-        .args([
-            "sql",
-            "--master",
-            "local-cluster[1,1,512]",
-            "--log-level",
-            "info",
-            "--conf",
-            &format!("spark.driver.port={port}"),
-            "--conf",
-            "spark.authenticate.secret=known",
-            "-e",
-            LONG_DRIVER_QUERY,
-        ])
-        .args(tls.conf_args())
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let (lines, all) = watch_stderr(&mut driver);
-    let mut flight_address = None;
-    while flight_address.is_none() {
-        let Ok(line) = lines.recv_timeout(Duration::from_secs(60)) else {
-            break;
-        };
-        if line.contains("executor registered") {
-            flight_address = line
-                .split("flight_address=")
-                .nth(1)
-                .and_then(|r| r.split_whitespace().next())
-                .map(String::from);
-        }
-    }
-    let Some(flight_address) = flight_address else {
-        kill("-KILL", driver.id());
-        panic!(
-            "the TLS executor never registered:\n{}",
-            all.join().unwrap()
-        );
-    };
+    let (mut driver, flight_address, _all) =
+        start_driver_with_one_executor(port, "known", &tls.conf_args());
     let executor = |extra: Vec<String>| {
         ember()
             .args([
