@@ -377,6 +377,21 @@ mod tests {
         .unwrap()
     }
 
+    /// The `n` column of every batch, in order.
+    fn first_column(batches: &[RecordBatch]) -> Vec<i64> {
+        batches
+            .iter()
+            .flat_map(|b| {
+                b.column(0)
+                    .as_any()
+                    .downcast_ref::<Int64Array>()
+                    .unwrap()
+                    .values()
+                    .to_vec()
+            })
+            .collect()
+    }
+
     #[test]
     fn each_partition_reads_back_exactly_what_was_written() {
         let dir = tempfile::tempdir().unwrap();
@@ -388,20 +403,7 @@ mod tests {
         let stats = writer.finish().unwrap();
         assert_eq!(stats.iter().map(|s| s.1).collect::<Vec<_>>(), vec![3, 0, 1]);
         assert!(stats[0].0 > 0 && stats[1].0 == 0);
-        let values = |p| -> Vec<i64> {
-            read_block(&path, p)
-                .unwrap()
-                .iter()
-                .flat_map(|b| {
-                    b.column(0)
-                        .as_any()
-                        .downcast_ref::<Int64Array>()
-                        .unwrap()
-                        .values()
-                        .to_vec()
-                })
-                .collect()
-        };
+        let values = |p| first_column(&read_block(&path, p).unwrap());
         assert_eq!(values(0), vec![1, 2, 3]);
         assert!(values(1).is_empty());
         assert_eq!(values(2), vec![5]);
@@ -445,18 +447,7 @@ mod tests {
                 .try_collect()
                 .await
                 .unwrap();
-        let rows: Vec<i64> = batches
-            .iter()
-            .flat_map(|b| {
-                b.column(0)
-                    .as_any()
-                    .downcast_ref::<Int64Array>()
-                    .unwrap()
-                    .values()
-                    .to_vec()
-            })
-            .collect();
-        assert_eq!(rows, vec![7, 8, 9]);
+        assert_eq!(first_column(&batches), vec![7, 8, 9]);
         let cut = encoded.slice(..encoded.len() - 10);
         assert!(matches!(ipc_messages(cut), Err(BlockError::Corrupt(_))));
     }
