@@ -492,10 +492,13 @@ impl Screen {
 #[test]
 fn interactive_shell_survives_ctrl_c_and_keeps_history() {
     let home = tempfile::tempdir().unwrap();
-    let command = format!("{} sql --master local[1]", env!("CARGO_BIN_EXE_ember"));
+    // `exec` so the Ctrl-C reaches only ember: dash (the /bin/sh `script` uses when SHELL is
+    // unset) waits in the foreground instead of exec-ing, and would die of the SIGINT itself.
+    let command = format!("exec {} sql --master local[1]", env!("CARGO_BIN_EXE_ember"));
     let mut child = std::process::Command::new("script")
         .args(["-q", "-e", "-c", &command, "/dev/null"])
         .env("HOME", home.path())
+        .env("SHELL", "/bin/sh")
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
