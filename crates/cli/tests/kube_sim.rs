@@ -246,11 +246,10 @@ fn the_kubelet_reports_exit_codes_and_serves_logs() {
     });
 }
 
-/// `ember sql` arguments for TPC-H query `query` with a client-mode driver on this machine
-/// and executor pods on the simulated cluster.
-fn client_mode_args(sim: &KubeSim, query: usize, data: &std::path::Path) -> Vec<String> {
-    let file = common::repo_root().join(format!("examples/tpch/q{query:02}.sql"));
-    let mut args: Vec<String> = [
+/// `ember sql` arguments for a client-mode driver on this machine with two executor pods on
+/// the simulated cluster; the statements to run come after.
+fn client_mode_base(sim: &KubeSim) -> Vec<String> {
+    [
         "sql",
         "--master",
         &format!("k8s://{}", sim.url()),
@@ -270,14 +269,99 @@ fn client_mode_args(sim: &KubeSim, query: usize, data: &std::path::Path) -> Vec<
         "spark.driver.host=127.0.0.1",
         "--conf",
         &format!("spark.driver.port={}", common::free_port()),
-        "-f",
-        file.to_str().unwrap(),
     ]
     .into_iter()
     .map(String::from)
-    .collect();
+    .collect()
+}
+
+/// `ember sql` arguments for TPC-H query `query` in client mode (see `client_mode_base`).
+fn client_mode_args(sim: &KubeSim, query: usize, data: &std::path::Path) -> Vec<String> {
+    let file = common::repo_root().join(format!("examples/tpch/q{query:02}.sql"));
+    let mut args = client_mode_base(sim);
+    args.extend(["-f".to_string(), file.display().to_string()]);
     args.extend(common::tpch_table_args(data));
     args
+}
+
+/// A client-mode query that keeps its executors busy until it is stopped: a cross join of
+/// lineitem with itself (scale 0.1: 3.6e11 rows).
+fn client_mode_endless_args(sim: &KubeSim, data: &std::path::Path, extra: &[&str]) -> Vec<String> {
+    let mut args = client_mode_base(sim);
+    args.extend(extra.iter().map(|a| a.to_string()));
+    args.extend([
+        "-e".to_string(),
+        "select sum(a.l_quantity * b.l_quantity) from lineitem a cross join lineitem b".to_string(),
+    ]);
+    args.extend(common::tpch_table_args(data));
+    args
+}
+
+/// A running `ember` whose log is read line by line as it is written.
+struct FollowedProcess {
+    child: std::process::Child,
+    lines: std::sync::mpsc::Receiver<String>,
+    reader: std::thread::JoinHandle<String>,
+}
+
+impl FollowedProcess {
+    fn start(args: &[String]) -> FollowedProcess {
+        let mut child = common::ember()
+            .args(args)
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        let stderr = child.stderr.take().unwrap();
+        let (lines_tx, lines) = std::sync::mpsc::channel::<String>();
+        let reader = std::thread::spawn(move || {
+            use std::io::BufRead;
+            let mut all = String::new();
+            for line in std::io::BufReader::new(stderr)
+                .lines()
+                .map_while(Result::ok)
+            {
+                all.push_str(&line);
+                all.push('\n');
+                let _ = lines_tx.send(line);
+            }
+            all
+        });
+        FollowedProcess {
+            child,
+            lines,
+            reader,
+        }
+    }
+
+    /// The next log line for which `wanted` holds, or None if the log ends or stays quiet for
+    /// two minutes first.
+    fn wait_for(&self, wanted: impl Fn(&str) -> bool) -> Option<String> {
+        while let Ok(line) = self.lines.recv_timeout(Duration::from_secs(120)) {
+            if wanted(&line) {
+                return Some(line);
+            }
+        }
+        None
+    }
+
+    fn exited(&mut self) -> bool {
+        self.child.try_wait().ok().flatten().is_some()
+    }
+
+    fn interrupt(&self) {
+        let status = std::process::Command::new("kill")
+            .args(["-INT", &self.child.id().to_string()])
+            .status()
+            .unwrap();
+        assert!(status.success());
+    }
+
+    /// Waits for the process to exit: its output and its whole log.
+    fn finish(self) -> (std::process::Output, String) {
+        let output = self.child.wait_with_output().unwrap();
+        (output, self.reader.join().unwrap())
+    }
 }
 
 fn executor_pods(sim: &KubeSim) -> Vec<serde_json::Value> {
@@ -384,50 +468,30 @@ fn deleting_an_executor_pod_mid_query_gives_the_same_answer() {
     let sim = KubeSim::start(std::path::Path::new(env!("CARGO_BIN_EXE_ember"))).unwrap();
     let mut args = client_mode_args(&sim, 18, &data);
     args.extend(["--conf".to_string(), "spark.executor.memory=1g".to_string()]);
-    let mut driver = common::ember()
-        .args(&args)
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::piped())
-        .spawn()
-        .unwrap();
-    let stderr = driver.stderr.take().unwrap();
-    let (lines_tx, lines) = std::sync::mpsc::channel::<String>();
-    let reader = std::thread::spawn(move || {
-        use std::io::BufRead;
-        let mut all = String::new();
-        for line in std::io::BufReader::new(stderr)
-            .lines()
-            .map_while(Result::ok)
-        {
-            all.push_str(&line);
-            all.push('\n');
-            let _ = lines_tx.send(line);
-        }
-        all
-    });
+    let driver = FollowedProcess::start(&args);
     let mut deleted = None;
     while deleted.is_none() {
-        let Ok(line) = lines.recv_timeout(Duration::from_secs(120)) else {
+        if driver
+            .wait_for(|line| line.contains("stage started") && !line.contains("reads=[]"))
+            .is_none()
+        {
             break;
-        };
-        if line.contains("stage started") && !line.contains("reads=[]") {
-            let victim = executor_pods(&sim)
-                .into_iter()
-                .find(|p| p["status"]["phase"] == "Running")
-                .and_then(|p| p["metadata"]["name"].as_str().map(str::to_string));
-            if let Some(victim) = victim {
-                runtime().block_on(async {
-                    let pods: Api<Pod> = Api::namespaced(client(&sim), "default");
-                    pods.delete(&victim, &DeleteParams::default())
-                        .await
-                        .unwrap();
-                });
-                deleted = Some(victim);
-            }
+        }
+        let victim = executor_pods(&sim)
+            .into_iter()
+            .find(|p| p["status"]["phase"] == "Running")
+            .and_then(|p| p["metadata"]["name"].as_str().map(str::to_string));
+        if let Some(victim) = victim {
+            runtime().block_on(async {
+                let pods: Api<Pod> = Api::namespaced(client(&sim), "default");
+                pods.delete(&victim, &DeleteParams::default())
+                    .await
+                    .unwrap();
+            });
+            deleted = Some(victim);
         }
     }
-    let output = driver.wait_with_output().unwrap();
-    let log = reader.join().unwrap();
+    let (output, log) = driver.finish();
     let victim = deleted.unwrap_or_else(|| panic!("no executor pod was deleted:\n{log}"));
     assert!(
         output.status.success(),
@@ -770,4 +834,143 @@ fn a_retried_submission_does_not_start_the_application_twice() {
     let killed = submit(&sim, &["--kill", "default:retried*"]);
     assert!(killed.status.success(), "{}", common::stderr(&killed));
     assert_nothing_left(&sim);
+}
+
+/// Executor pods that cannot start (their image cannot be pulled) are deleted after
+/// spark.kubernetes.allocation.executor.timeout and counted as failures: the application
+/// fails with the pull error instead of waiting forever.
+#[test]
+fn executor_pods_that_never_start_are_replaced_until_the_application_gives_up() {
+    let data = common::tpch_data("0.1");
+    let sim = KubeSim::start(std::path::Path::new(env!("CARGO_BIN_EXE_ember"))).unwrap();
+    sim.remove_image("ember:no-such-tag");
+    let mut args = client_mode_args(&sim, 1, &data);
+    args.extend(
+        [
+            "--conf",
+            "spark.kubernetes.executor.container.image=ember:no-such-tag",
+            "--conf",
+            "spark.kubernetes.allocation.executor.timeout=1s",
+            "--conf",
+            "spark.executor.maxNumFailures=3",
+            "--conf",
+            "spark.kubernetes.allocation.batch.delay=100ms",
+        ]
+        .map(String::from),
+    );
+    let output = common::ember().args(&args).output().unwrap();
+    let log = common::stderr(&output);
+    assert!(!output.status.success(), "{log}");
+    assert!(
+        log.contains("did not start within 1s (spark.kubernetes.allocation.executor.timeout)")
+            && log.contains("ErrImagePull: failed to pull image \"ember:no-such-tag\"")
+            && log.contains("spark.executor.maxNumFailures = 3"),
+        "{log}"
+    );
+    assert!(executor_pods(&sim).is_empty(), "{:?}", executor_pods(&sim));
+}
+
+/// Executors killed while a job runs are replaced until spark.executor.maxNumFailures is
+/// reached; then the running job, and with it the application, fails with that reason.
+#[test]
+fn executors_failing_under_a_running_job_fail_it_with_the_reason() {
+    let data = common::tpch_data("0.1");
+    let sim = KubeSim::start(std::path::Path::new(env!("CARGO_BIN_EXE_ember"))).unwrap();
+    let args = client_mode_endless_args(
+        &sim,
+        &data,
+        &[
+            "--conf",
+            "spark.executor.instances=1",
+            "--conf",
+            "spark.executor.maxNumFailures=2",
+            "--conf",
+            "spark.kubernetes.allocation.batch.delay=100ms",
+        ],
+    );
+    let mut driver = FollowedProcess::start(&args);
+    assert!(
+        driver
+            .wait_for(|line| line.contains("stage started"))
+            .is_some(),
+        "the job did not start"
+    );
+    // Kill each executor pod's process as it comes up, as an out-of-memory killer would.
+    let mut killed = std::collections::BTreeSet::new();
+    let deadline = std::time::Instant::now() + Duration::from_secs(120);
+    while killed.len() < 2 && !driver.exited() && std::time::Instant::now() < deadline {
+        for pod in executor_pods(&sim) {
+            let name = pod["metadata"]["name"]
+                .as_str()
+                .unwrap_or_default()
+                .to_string();
+            if pod["status"]["phase"] == "Running"
+                && !killed.contains(&name)
+                && let Some(pid) = sim.pod_pid("default", &name)
+            {
+                let status = std::process::Command::new("kill")
+                    .args(["-KILL", &pid.to_string()])
+                    .status()
+                    .unwrap();
+                assert!(status.success());
+                killed.insert(name);
+            }
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    let (output, log) = driver.finish();
+    assert_eq!(killed.len(), 2, "two executors were not killed:\n{log}");
+    assert!(!output.status.success(), "{log}");
+    let error = log
+        .lines()
+        .find(|l| l.starts_with("error:"))
+        .unwrap_or_default();
+    assert!(
+        error.contains("spark.executor.maxNumFailures = 2") && error.contains("exit code 137"),
+        "the job did not fail with the reason:\n{log}"
+    );
+    assert!(executor_pods(&sim).is_empty(), "{:?}", executor_pods(&sim));
+}
+
+/// A pod that vanishes without the watch hearing of it (a lost node, a missed event) is found
+/// by the full listings: after spark.kubernetes.executor.missingPodDetectDelta its executor is
+/// lost and a replacement pod is asked for; stopping the driver then leaves no pod behind.
+#[test]
+fn an_executor_pod_missing_from_listings_is_lost_and_replaced() {
+    let data = common::tpch_data("0.1");
+    let sim = KubeSim::start(std::path::Path::new(env!("CARGO_BIN_EXE_ember"))).unwrap();
+    let args = client_mode_endless_args(
+        &sim,
+        &data,
+        &[
+            "--conf",
+            "spark.kubernetes.executor.apiPollingInterval=300ms",
+            "--conf",
+            "spark.kubernetes.executor.missingPodDetectDelta=1s",
+        ],
+    );
+    let driver = FollowedProcess::start(&args);
+    assert!(
+        driver
+            .wait_for(|line| line.contains("stage started"))
+            .is_some(),
+        "the job did not start"
+    );
+    let victim = executor_pods(&sim)
+        .into_iter()
+        .find(|p| p["status"]["phase"] == "Running")
+        .and_then(|p| p["metadata"]["name"].as_str().map(str::to_string))
+        .expect("a running executor pod");
+    sim.vanish_pod("default", &victim);
+    let lost = driver.wait_for(|line| line.contains("executor lost") && line.contains("missing"));
+    let replaced =
+        driver.wait_for(|line| line.contains("requested executor pod") && line.contains("-exec-3"));
+    driver.interrupt();
+    let (_, log) = driver.finish();
+    assert!(
+        lost.is_some_and(|l| l.contains("missing from the API server's listings")),
+        "the vanished pod {victim} was not taken as lost:\n{log}"
+    );
+    assert!(replaced.is_some(), "no replacement was asked for:\n{log}");
+    assert!(executor_pods(&sim).is_empty(), "{:?}", executor_pods(&sim));
 }

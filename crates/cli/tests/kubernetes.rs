@@ -500,4 +500,8 @@ fn bad_kubernetes_settings_are_named() {
         ]),
         &["spark.kubernetes.file.upload.path", "not supported yet"],
     );
+    assert_fails_with(
+        &base(&["--conf", "ember.tls.ca=/etc/ember/ca.pem", app]),
+        &["ember.tls.ca", "not supported on k8s:// masters yet"],
+    );
 }

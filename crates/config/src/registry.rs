@@ -307,6 +307,14 @@ pub static KEYS: &[ConfKey] = &[
         session: false,
     },
     ConfKey {
+        name: "spark.kubernetes.allocation.executor.timeout",
+        kind: ValueKind::Duration,
+        default: Some("600s"),
+        doc: "An executor pod not yet seen, or still Pending, this long after it was requested is deleted, counted as a failure and replaced.",
+        secret: false,
+        session: false,
+    },
+    ConfKey {
         name: "spark.kubernetes.allocation.maxPendingPods",
         kind: ValueKind::Int {
             min: 1,
@@ -462,6 +470,14 @@ pub static KEYS: &[ConfKey] = &[
         session: false,
     },
     ConfKey {
+        name: "spark.kubernetes.executor.apiPollingInterval",
+        kind: ValueKind::Duration,
+        default: Some("30s"),
+        doc: "How often the driver lists its executor pods in full, beside watching them, to catch changes a watch missed.",
+        secret: false,
+        session: false,
+    },
+    ConfKey {
         name: "spark.kubernetes.executor.container.image",
         kind: ValueKind::String,
         default: None,
@@ -490,6 +506,14 @@ pub static KEYS: &[ConfKey] = &[
         kind: ValueKind::String,
         default: None,
         doc: "CPU limit of executor pods (a Kubernetes quantity). Unset means no CPU limit.",
+        secret: false,
+        session: false,
+    },
+    ConfKey {
+        name: "spark.kubernetes.executor.missingPodDetectDelta",
+        kind: ValueKind::Duration,
+        default: Some("30s"),
+        doc: "An executor pod the driver has seen that is missing from full listings this long is taken as lost: its executor's work is recomputed and a replacement is requested.",
         secret: false,
         session: false,
     },

@@ -34,6 +34,23 @@ pub struct ExecutorLaunch {
     pub secret: String,
     /// The TLS files executors must use, when the application runs with TLS.
     pub tls: Option<ember_proto::TlsFiles>,
+    /// Where the manager reports executors it knows are gone (their pod ended or vanished),
+    /// so their work is recomputed without waiting for missed heartbeats.
+    pub losses: ExecutorLosses,
+}
+
+/// Tells the driver's scheduler that an executor is gone, and why.
+#[derive(Clone)]
+pub struct ExecutorLosses(mpsc::UnboundedSender<Event>);
+
+impl ExecutorLosses {
+    /// Reporting an executor that never registered, or is already lost, does nothing.
+    pub fn report(&self, executor_id: &str, reason: &str) {
+        let _ = self.0.send(Event::Disconnected {
+            executor_id: executor_id.to_string(),
+            reason: reason.to_string(),
+        });
+    }
 }
 
 /// Where executors come from: the driver asks for them when it starts and gives them back
@@ -164,6 +181,7 @@ impl Driver {
                     driver_address: address,
                     secret: options.secret.clone(),
                     tls: options.tls.as_ref().map(|t| t.files().clone()),
+                    losses: ExecutorLosses(driver.events.clone()),
                 })
                 .map_err(DriverError::Cluster)?;
             *driver.cluster.lock().unwrap_or_else(|p| p.into_inner()) = Some(cluster);
@@ -222,6 +240,9 @@ impl Driver {
         plan: Arc<dyn ExecutionPlan>,
         context: Arc<TaskContext>,
     ) -> DfResult<SendableRecordBatchStream> {
+        if let Some(reason) = self.cluster_failure() {
+            return Err(DataFusionError::Execution(reason));
+        }
         let dag = plan_stages(plan)?;
         let schema = dag.final_stage().plan.children()[0].schema();
         let stages = dag
@@ -258,8 +279,19 @@ impl Driver {
             job_id,
             done: false,
         };
+        // The cluster manager can give up while the job runs (spark.executor.maxNumFailures):
+        // then the job fails with its reason, as the application does in Spark.
+        let mut cluster_check = tokio::time::interval(Duration::from_millis(250));
         loop {
-            match receiver.recv().await {
+            let update = tokio::select! {
+                update = receiver.recv() => update,
+                _ = cluster_check.tick() => match self.cluster_failure() {
+                    // The guard cancels the job's running tasks.
+                    Some(reason) => return Err(DataFusionError::Execution(reason)),
+                    None => continue,
+                },
+            };
+            match update {
                 Some(JobUpdate::Ready(location)) => {
                     let ticket = BlockTicket {
                         job_id,

@@ -255,6 +255,18 @@ fn prepare(
             "the simulated kubelet runs only containers whose command is `ember`".into(),
         ));
     }
+    let image = container["image"].as_str().unwrap_or_default();
+    let missing = sim
+        .missing_images
+        .lock()
+        .unwrap_or_else(|p| p.into_inner())
+        .contains(image);
+    if missing {
+        return Err(not_ready(
+            "ErrImagePull",
+            format!("failed to pull image \"{image}\": not found"),
+        ));
+    }
     let store = sim.store.lock().unwrap_or_else(|p| p.into_inner());
     // Volumes become directories; mount paths are rewritten to them.
     let mut dirs: BTreeMap<String, PathBuf> = BTreeMap::new();

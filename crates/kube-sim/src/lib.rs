@@ -33,6 +33,8 @@ pub(crate) struct Sim {
     /// Pods whose process runs, with the sender that stops it.
     running: Mutex<HashMap<(String, String), oneshot::Sender<()>>>,
     next_ip: AtomicU32,
+    /// Images the simulated registry does not have: pods using them cannot pull them.
+    missing_images: Mutex<std::collections::HashSet<String>>,
 }
 
 impl Sim {
@@ -123,6 +125,7 @@ impl KubeSim {
                         .unwrap_or_default(),
                 ) % (200 * 256 * 254),
             ),
+            missing_images: Default::default(),
         });
         let listener = runtime.block_on(tokio::net::TcpListener::bind("127.0.0.1:0"))?;
         let url = format!("http://{}", listener.local_addr()?);
@@ -174,6 +177,25 @@ impl KubeSim {
         store.create(plural, namespace, object);
         drop(store);
         self.sim.changed();
+    }
+
+    /// Makes `image` one the registry does not have: containers using it wait in
+    /// `ErrImagePull`, as on a cluster with a mistyped image name.
+    pub fn remove_image(&self, image: &str) {
+        self.sim
+            .missing_images
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .insert(image.to_string());
+    }
+
+    /// A pod vanishes the way a lost node's pods can: its process is killed and it is gone
+    /// from the store, but no watcher is told. Only a full listing shows it missing.
+    pub fn vanish_pod(&self, namespace: &str, name: &str) {
+        let mut store = self.sim.store.lock().unwrap_or_else(|p| p.into_inner());
+        store.forget("pods", namespace, name);
+        drop(store);
+        kubelet::stop(&self.sim, namespace, name);
     }
 
     /// The pid of a pod's process, while it runs.

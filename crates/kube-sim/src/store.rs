@@ -125,6 +125,12 @@ impl Store {
         Some(object)
     }
 
+    /// Removes an object without a trace in the history, so watchers never hear of it.
+    pub fn forget(&mut self, plural: &str, namespace: &str, name: &str) {
+        self.objects
+            .remove(&(plural.to_string(), namespace.to_string(), name.to_string()));
+    }
+
     /// Every object (of any kind) that names `uid` among its owners.
     pub fn dependents(&self, uid: &str) -> Vec<(String, String, String)> {
         self.objects

@@ -151,6 +151,112 @@ impl Drop for KubernetesCluster {
 struct Observed {
     phase: String,
     deleting: bool,
+    /// The executor id its process registers with.
+    executor_id: String,
+    /// When the allocator asked for it (or first heard of it).
+    requested: Instant,
+    /// Whether the API server has shown it, in a watch event or a listing.
+    seen: bool,
+    /// Since when full listings have not included it, though it was seen before.
+    missing_since: Option<Instant>,
+    /// Why it has not started yet: its container's waiting reason or the scheduler's message.
+    waiting: Option<String>,
+}
+
+impl Observed {
+    fn requested(index: u32) -> Observed {
+        Observed {
+            phase: String::new(),
+            deleting: false,
+            executor_id: format!("exec-{index}"),
+            requested: Instant::now(),
+            seen: false,
+            missing_since: None,
+            waiting: None,
+        }
+    }
+
+    /// Counts toward the executors wanted: asked for, pending or running, not being deleted.
+    fn active(&self) -> bool {
+        !self.deleting && matches!(self.phase.as_str(), "Pending" | "Running" | "")
+    }
+
+    fn pending(&self) -> bool {
+        !self.deleting && matches!(self.phase.as_str(), "Pending" | "")
+    }
+}
+
+/// The allocator's settings, read once.
+struct Limits {
+    target: usize,
+    batch: usize,
+    batch_delay: Duration,
+    max_pending: usize,
+    max_failures: usize,
+    failure_window: Duration,
+    delete_ended: bool,
+    start_timeout: Duration,
+    polling_interval: Duration,
+    missing_delta: Duration,
+}
+
+impl Limits {
+    fn from_conf(conf: &EmberConf) -> Limits {
+        let target = conf.get_usize("spark.executor.instances").unwrap_or(2);
+        let duration = |key: &str, default: u64| {
+            conf.get_duration(key)
+                .unwrap_or(Duration::from_secs(default))
+        };
+        Limits {
+            target,
+            batch: conf
+                .get_usize("spark.kubernetes.allocation.batch.size")
+                .unwrap_or(5),
+            batch_delay: duration("spark.kubernetes.allocation.batch.delay", 1),
+            max_pending: conf
+                .get_usize("spark.kubernetes.allocation.maxPendingPods")
+                .unwrap_or(usize::MAX),
+            max_failures: conf
+                .get_usize("spark.executor.maxNumFailures")
+                .unwrap_or((2 * target).max(3)),
+            failure_window: duration("spark.executor.failuresValidityInterval", 3600),
+            delete_ended: conf
+                .get_bool("spark.kubernetes.executor.deleteOnTermination")
+                .unwrap_or(true),
+            start_timeout: duration("spark.kubernetes.allocation.executor.timeout", 600),
+            polling_interval: duration("spark.kubernetes.executor.apiPollingInterval", 30),
+            missing_delta: duration("spark.kubernetes.executor.missingPodDetectDelta", 30),
+        }
+    }
+}
+
+/// The allocator's view of the application's executor pods and of their failures.
+struct PodBook {
+    limits: Limits,
+    observed: BTreeMap<String, Observed>,
+    /// Pods whose end has been explained (and counted), so watch and listing do not repeat it.
+    reported: std::collections::BTreeSet<String>,
+    failures: Vec<Instant>,
+    /// Set once spark.executor.maxNumFailures is reached: no more pods are asked for.
+    gave_up: Option<String>,
+}
+
+impl PodBook {
+    fn record_failure(&mut self, why: &str) {
+        let now = Instant::now();
+        let window = self.limits.failure_window;
+        self.failures.retain(|t| now.duration_since(*t) < window);
+        self.failures.push(now);
+        if self.failures.len() >= self.limits.max_failures && self.gave_up.is_none() {
+            let reason = format!(
+                "{} executor pods failed within {window:?} (spark.executor.maxNumFailures = {}); the last: {why}",
+                self.failures.len(),
+                self.limits.max_failures
+            );
+            tracing::error!("{reason}; not replacing executors any more");
+            self.gave_up = Some(reason);
+        }
+    }
 }
 
 struct Allocator {
@@ -162,6 +268,7 @@ struct Allocator {
     owner: Option<k8s_openapi::apimachinery::pkg::apis::meta::v1::OwnerReference>,
     /// Whether this process created the Secret (client mode) and must delete it.
     owns_secret: bool,
+    losses: ember_driver::ExecutorLosses,
 }
 
 impl Allocator {
@@ -214,6 +321,7 @@ impl Allocator {
             driver_address: launch.driver_address,
             owner,
             owns_secret,
+            losses: launch.losses,
         })
     }
 
@@ -221,75 +329,52 @@ impl Allocator {
         Renderer::new(&self.conf, self.identity.clone()).map_err(|e| e.to_string())
     }
 
-    fn setting<T>(&self, value: Option<T>, default: T) -> T {
-        value.unwrap_or(default)
-    }
-
     async fn run(
         self,
         mut stop: tokio::sync::watch::Receiver<bool>,
         failure: std::sync::Arc<std::sync::Mutex<Option<String>>>,
     ) {
-        let conf = &self.conf;
-        let target = self.setting(conf.get_usize("spark.executor.instances"), 2);
-        let batch = self.setting(conf.get_usize("spark.kubernetes.allocation.batch.size"), 5);
-        let batch_delay = self.setting(
-            conf.get_duration("spark.kubernetes.allocation.batch.delay"),
-            Duration::from_secs(1),
-        );
-        let max_pending = self.setting(
-            conf.get_usize("spark.kubernetes.allocation.maxPendingPods"),
-            usize::MAX,
-        );
-        let max_failures = self.setting(
-            conf.get_usize("spark.executor.maxNumFailures"),
-            (2 * target).max(3),
-        );
-        let failure_window = self.setting(
-            conf.get_duration("spark.executor.failuresValidityInterval"),
-            Duration::from_secs(3600),
-        );
-        let delete_ended = self.setting(
-            conf.get_bool("spark.kubernetes.executor.deleteOnTermination"),
-            true,
-        );
+        let limits = Limits::from_conf(&self.conf);
         let selector = format!("ember-app-id={},ember-role=executor", self.identity.id);
         let mut events = watcher(
             self.pods.clone(),
             watcher::Config::default().labels(&selector),
         )
         .boxed();
-        let mut observed: BTreeMap<String, Observed> = BTreeMap::new();
-        let mut reported: std::collections::BTreeSet<String> = Default::default();
-        let mut failures: Vec<Instant> = Vec::new();
+        // Watches can miss events (a dropped connection, a compacted history); full listings
+        // at this interval catch what they missed.
+        let mut polling = tokio::time::interval(limits.polling_interval);
+        polling.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         let mut next_index: u32 = 1;
-        let mut backoff = batch_delay;
+        let mut backoff = limits.batch_delay;
         let mut not_before = Instant::now();
-        let mut gave_up = false;
+        let mut book = PodBook {
+            limits,
+            observed: BTreeMap::new(),
+            reported: Default::default(),
+            failures: Vec::new(),
+            gave_up: None,
+        };
         loop {
-            let active = observed
-                .values()
-                .filter(|o| !o.deleting && matches!(o.phase.as_str(), "Pending" | "Running" | ""))
-                .count();
-            let pending = observed
-                .values()
-                .filter(|o| !o.deleting && matches!(o.phase.as_str(), "Pending" | ""))
-                .count();
-            if !gave_up && active < target && Instant::now() >= not_before {
-                let room = max_pending.saturating_sub(pending);
-                let wanted = (target - active).min(batch).min(room);
+            self.expire_unstarted(&mut book).await;
+            if let Some(reason) = &book.gave_up {
+                let mut slot = failure.lock().unwrap_or_else(|p| p.into_inner());
+                if slot.is_none() {
+                    *slot = Some(reason.clone());
+                }
+            }
+            let limits = &book.limits;
+            let active = book.observed.values().filter(|o| o.active()).count();
+            let pending = book.observed.values().filter(|o| o.pending()).count();
+            if book.gave_up.is_none() && active < limits.target && Instant::now() >= not_before {
+                let room = limits.max_pending.saturating_sub(pending);
+                let wanted = (limits.target - active).min(limits.batch).min(room);
                 for _ in 0..wanted {
                     match self.create_executor(next_index).await {
                         Ok(name) => {
-                            observed.insert(
-                                name,
-                                Observed {
-                                    phase: String::new(),
-                                    deleting: false,
-                                },
-                            );
+                            book.observed.insert(name, Observed::requested(next_index));
                             next_index += 1;
-                            backoff = batch_delay;
+                            backoff = book.limits.batch_delay;
                         }
                         Err(message) => {
                             tracing::warn!(
@@ -303,7 +388,7 @@ impl Allocator {
                     }
                 }
                 if not_before <= Instant::now() {
-                    not_before = Instant::now() + batch_delay;
+                    not_before = Instant::now() + book.limits.batch_delay;
                 }
             }
             let wake = tokio::time::sleep_until(tokio::time::Instant::from_std(
@@ -312,40 +397,14 @@ impl Allocator {
             tokio::select! {
                 _ = stop.changed() => break,
                 _ = wake => {}
+                _ = polling.tick() => self.reconcile(&mut book, &selector).await,
                 event = events.next() => match event {
                     Some(Ok(watcher::Event::Apply(pod) | watcher::Event::InitApply(pod))) => {
-                        let name = pod.metadata.name.clone().unwrap_or_default();
-                        let phase = pod.status.as_ref().and_then(|s| s.phase.clone()).unwrap_or_default();
-                        let deleting = pod.metadata.deletion_timestamp.is_some();
-                        if matches!(phase.as_str(), "Failed" | "Succeeded") && reported.insert(name.clone()) {
-                            let why = explain(&pod);
-                            tracing::warn!(pod = %name, "executor pod ended: {why}");
-                            if phase == "Failed" {
-                                let now = Instant::now();
-                                failures.retain(|t| now.duration_since(*t) < failure_window);
-                                failures.push(now);
-                                if failures.len() >= max_failures && !gave_up {
-                                    gave_up = true;
-                                    let reason = format!(
-                                        "{} executor pods failed within {:?} (spark.executor.maxNumFailures = {max_failures}); the last: {why}",
-                                        failures.len(), failure_window
-                                    );
-                                    tracing::error!("{reason}; not replacing executors any more");
-                                    *failure.lock().unwrap_or_else(|p| p.into_inner()) = Some(reason);
-                                }
-                            }
-                            if delete_ended {
-                                let _ = self.pods.delete(&name, &DeleteParams::default()).await;
-                            }
-                        }
-                        observed.insert(name, Observed { phase, deleting });
+                        self.on_pod(&mut book, &pod).await;
                     }
                     Some(Ok(watcher::Event::Delete(pod))) => {
                         let name = pod.metadata.name.clone().unwrap_or_default();
-                        if !reported.contains(&name) {
-                            tracing::warn!(pod = %name, "executor pod was deleted; replacing it");
-                        }
-                        observed.remove(&name);
+                        self.on_gone(&mut book, &name, "its pod was deleted");
                     }
                     Some(Ok(_)) => {}
                     Some(Err(e)) => {
@@ -357,6 +416,138 @@ impl Allocator {
             }
         }
         self.clean_up(&selector).await;
+    }
+
+    /// What the API server says of one executor pod: a pod that ended is explained, counted
+    /// when it failed, and deleted (spark.kubernetes.executor.deleteOnTermination).
+    async fn on_pod(&self, book: &mut PodBook, pod: &Pod) {
+        let name = pod.metadata.name.clone().unwrap_or_default();
+        let phase = pod
+            .status
+            .as_ref()
+            .and_then(|s| s.phase.clone())
+            .unwrap_or_default();
+        let entry = book.observed.entry(name.clone()).or_insert_with(|| {
+            let index = pod
+                .metadata
+                .labels
+                .as_ref()
+                .and_then(|l| l.get("ember-exec-id"))
+                .and_then(|i| i.parse().ok())
+                .unwrap_or_default();
+            Observed::requested(index)
+        });
+        entry.seen = true;
+        entry.missing_since = None;
+        entry.deleting |= pod.metadata.deletion_timestamp.is_some();
+        entry.phase = phase.clone();
+        entry.waiting = not_started_because(pod);
+        let executor_id = entry.executor_id.clone();
+        if matches!(phase.as_str(), "Failed" | "Succeeded") && book.reported.insert(name.clone()) {
+            let why = explain(pod);
+            tracing::warn!(pod = %name, "executor pod ended: {why}");
+            self.losses
+                .report(&executor_id, &format!("its pod {name} ended: {why}"));
+            if phase == "Failed" {
+                book.record_failure(&why);
+            }
+            if book.limits.delete_ended {
+                let _ = self.pods.delete(&name, &DeleteParams::default()).await;
+            }
+        }
+    }
+
+    /// A pod that is gone: its executor is lost, and a replacement will be asked for.
+    fn on_gone(&self, book: &mut PodBook, name: &str, why: &str) {
+        let Some(gone) = book.observed.remove(name) else {
+            return;
+        };
+        if !book.reported.contains(name) {
+            tracing::warn!(pod = %name, "executor lost: {why}; replacing it");
+        }
+        self.losses.report(&gone.executor_id, why);
+    }
+
+    /// Compares the book with a full listing: pods the watch missed are added, and pods seen
+    /// before but missing from listings for spark.kubernetes.executor.missingPodDetectDelta
+    /// are taken as lost.
+    async fn reconcile(&self, book: &mut PodBook, selector: &str) {
+        let listed = match self
+            .pods
+            .list(&ListParams::default().labels(selector))
+            .await
+        {
+            Ok(list) => list.items,
+            Err(e) => {
+                tracing::warn!(error = %e, "cannot list executor pods; trying again later");
+                return;
+            }
+        };
+        let names: std::collections::BTreeSet<String> = listed
+            .iter()
+            .filter_map(|p| p.metadata.name.clone())
+            .collect();
+        for pod in &listed {
+            self.on_pod(book, pod).await;
+        }
+        let now = Instant::now();
+        let delta = book.limits.missing_delta;
+        let mut lost = Vec::new();
+        for (name, pod) in book.observed.iter_mut() {
+            if names.contains(name) || !pod.seen {
+                continue;
+            }
+            if pod.deleting {
+                lost.push((name.clone(), "its pod was deleted".to_string()));
+                continue;
+            }
+            let since = *pod.missing_since.get_or_insert(now);
+            if now.duration_since(since) >= delta {
+                lost.push((
+                    name.clone(),
+                    format!(
+                        "its pod has been missing from the API server's listings for {:.0?} (spark.kubernetes.executor.missingPodDetectDelta)",
+                        now.duration_since(since)
+                    ),
+                ));
+            }
+        }
+        for (name, why) in lost {
+            self.on_gone(book, &name, &why);
+        }
+    }
+
+    /// Pods not running within spark.kubernetes.allocation.executor.timeout of being asked
+    /// for (never shown by the API server, or still Pending) are deleted and counted as
+    /// failures, so an image that cannot be pulled or a pod that cannot be scheduled does not
+    /// hold the application forever.
+    async fn expire_unstarted(&self, book: &mut PodBook) {
+        let timeout = book.limits.start_timeout;
+        let expired: Vec<(String, String)> = book
+            .observed
+            .iter()
+            .filter(|(_, o)| o.pending() && o.requested.elapsed() > timeout)
+            .map(|(name, o)| {
+                let why = match (&o.waiting, o.seen) {
+                    (Some(waiting), _) => waiting.clone(),
+                    (None, false) => "the API server never showed it".to_string(),
+                    (None, true) => "still Pending".to_string(),
+                };
+                (name.clone(), why)
+            })
+            .collect();
+        for (name, why) in expired {
+            let why = format!(
+                "executor pod {name} did not start within {timeout:?} (spark.kubernetes.allocation.executor.timeout): {why}"
+            );
+            tracing::warn!("{why}; deleting it");
+            let _ = self.pods.delete(&name, &DeleteParams::default()).await;
+            book.reported.insert(name.clone());
+            book.record_failure(&why);
+            if let Some(pod) = book.observed.get_mut(&name) {
+                pod.deleting = true;
+            }
+        }
     }
 
     async fn create_executor(&self, index: u32) -> Result<String, String> {
@@ -479,4 +670,33 @@ fn explain(pod: &Pod) -> String {
             None => "no container status".into(),
         },
     }
+}
+
+/// Why a pod has not started: its container's waiting reason, or the scheduler's message.
+fn not_started_because(pod: &Pod) -> Option<String> {
+    let status = pod.status.as_ref()?;
+    let waiting = status
+        .container_statuses
+        .as_ref()
+        .and_then(|c| c.first())
+        .and_then(|c| c.state.as_ref())
+        .and_then(|s| s.waiting.as_ref());
+    if let Some(waiting) = waiting {
+        return Some(format!(
+            "{}: {}",
+            waiting.reason.as_deref().unwrap_or("waiting"),
+            waiting.message.as_deref().unwrap_or_default()
+        ));
+    }
+    status
+        .conditions
+        .as_ref()?
+        .iter()
+        .find(|c| c.type_ == "PodScheduled" && c.status == "False")
+        .map(|c| {
+            format!(
+                "unschedulable: {}",
+                c.message.as_deref().unwrap_or_default()
+            )
+        })
 }

@@ -103,6 +103,18 @@ impl<'a> Renderer<'a> {
                 message: "uploading application files is not supported yet; they travel in a ConfigMap (1 MiB at most), so put larger ones in a custom image (FROM ember) or object storage".into(),
             });
         }
+        // Refused rather than ignored: executor pods without the certificates could not reach a
+        // driver that requires them.
+        if let Some(key) = ["ember.tls.cert", "ember.tls.key", "ember.tls.ca"]
+            .into_iter()
+            .find(|key| conf.get(key).is_some())
+        {
+            return Err(KubeError::Invalid {
+                key: key.into(),
+                value: conf.get(key).unwrap_or_default().into(),
+                message: "TLS between the driver and executor pods is not supported on k8s:// masters yet; the application secret still authenticates every connection (use a service mesh such as Istio or Linkerd for encryption in the meantime)".into(),
+            });
+        }
         let namespace = conf
             .get("spark.kubernetes.namespace")
             .unwrap_or("default")
