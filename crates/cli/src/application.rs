@@ -54,22 +54,12 @@ fn on_executors(
     driver: Arc<Driver>,
     local_dir: Option<tempfile::TempDir>,
 ) -> Result<(EmberSession, Application), String> {
-    let mut session = session
-        .with_runner(Arc::new(DistributedRunner(driver.clone())))
-        .map_err(|e| e.to_string())?;
-    if session.conf().get("spark.sql.shuffle.partitions").is_none() {
-        let cores: u32 = runtime
-            .block_on(driver.executors())
-            .iter()
-            .map(|e| e.cores)
-            .sum();
-        session
-            .set_option(
-                "datafusion.execution.target_partitions",
-                &cores.max(1).to_string(),
-            )
-            .map_err(|e| e.to_string())?;
-    }
+    let cores: u32 = runtime
+        .block_on(driver.executors())
+        .iter()
+        .map(|e| e.cores)
+        .sum();
+    let session = distribute(session, &driver, cores)?;
     Ok((
         session,
         Application {
@@ -77,6 +67,40 @@ fn on_executors(
             _local_dir: local_dir,
         },
     ))
+}
+
+/// `session` with its queries sent to `driver`, `cores` partitions each unless
+/// spark.sql.shuffle.partitions says otherwise.
+fn distribute(
+    session: EmberSession,
+    driver: &Arc<Driver>,
+    cores: u32,
+) -> Result<EmberSession, String> {
+    let mut session = session
+        .with_runner(Arc::new(DistributedRunner(driver.clone())))
+        .map_err(|e| e.to_string())?;
+    if session.conf().get("spark.sql.shuffle.partitions").is_none() {
+        session
+            .set_option(
+                "datafusion.execution.target_partitions",
+                &cores.max(1).to_string(),
+            )
+            .map_err(|e| e.to_string())?;
+    }
+    Ok(session)
+}
+
+impl Application {
+    /// Another session on this application's master, planned like the first: the Spark
+    /// Connect server makes one per client session. `cores` is what the first session's
+    /// partitions were sized by.
+    pub fn new_session(&self, conf: EmberConf, cores: u32) -> Result<EmberSession, String> {
+        let session = EmberSession::new(conf).map_err(|e| e.to_string())?;
+        match &self.driver {
+            Some(driver) => distribute(session, driver, cores),
+            None => Ok(session),
+        }
+    }
 }
 
 /// Connects `session` to the master in `conf`.

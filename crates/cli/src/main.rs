@@ -5,6 +5,7 @@ mod application;
 mod executor_command;
 mod logging;
 mod progress;
+mod server_command;
 mod shell;
 mod sql_command;
 mod submit_command;
@@ -36,6 +37,8 @@ enum Command {
     Executor(executor_command::ExecutorArgs),
     /// Submit an application to Kubernetes, as spark-submit does.
     Submit(submit_command::SubmitArgs),
+    /// Serve Spark Connect: PySpark and other Spark Connect clients run on this driver.
+    Server(server_command::ServerArgs),
     /// List every setting with its value, source and description.
     Conf {
         #[command(flatten)]
@@ -155,6 +158,7 @@ fn main() -> ExitCode {
         Command::Sql(args) => return sql_command::run(args),
         Command::Executor(args) => return executor_command::run_executor(args),
         Command::Submit(args) => return submit_command::run(args),
+        Command::Server(args) => return server_command::run(args),
         Command::Conf { conf, markdown } => list_conf(&conf, markdown),
         Command::Datagen {
             kind:

@@ -39,6 +39,14 @@ const LOG_LEVELS: &[&str] = &["OFF", "ERROR", "WARN", "INFO", "DEBUG", "TRACE"];
 /// Every setting, sorted by key.
 pub static KEYS: &[ConfKey] = &[
     ConfKey {
+        name: "ember.connect.token",
+        kind: ValueKind::String,
+        default: None,
+        doc: "Bearer token `ember server` requires of Spark Connect clients (`sc://HOST:PORT/;token=TOKEN`); calls without it are refused with UNAUTHENTICATED. Unset: no token is asked for, so bind only to addresses strangers cannot reach.",
+        secret: true,
+        session: false,
+    },
+    ConfKey {
         name: "ember.driver.minExecutors",
         kind: ValueKind::Int {
             min: 0,
@@ -154,6 +162,22 @@ pub static KEYS: &[ConfKey] = &[
         default: None,
         doc: "The secret every driver and executor call must present. Unset means a fresh random secret per application, handed to the executors Ember starts.",
         secret: true,
+        session: false,
+    },
+    ConfKey {
+        name: "spark.connect.grpc.binding.address",
+        kind: ValueKind::String,
+        default: Some("127.0.0.1"),
+        doc: "Address `ember server` listens on for Spark Connect clients (0.0.0.0: every interface). Spark listens on every interface by default; Ember only on this machine unless told.",
+        secret: false,
+        session: false,
+    },
+    ConfKey {
+        name: "spark.connect.grpc.binding.port",
+        kind: ValueKind::Int { min: 0, max: 65535 },
+        default: Some("15002"),
+        doc: "Port `ember server` listens on for Spark Connect clients.",
+        secret: false,
         session: false,
     },
     ConfKey {

@@ -13,5 +13,5 @@ mod tables;
 
 pub use error::SqlError;
 pub use output::{FileFormat, PendingOutput, PrintFormat, ResultPrinter, write_stream_to_file};
-pub use session::{EmberSession, Outcome, Script, StatementKind};
+pub use session::{EmberSession, Outcome, PlanExecutor, Script, StatementKind};
 pub use tables::{TableFormat, TableSpec};

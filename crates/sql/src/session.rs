@@ -69,6 +69,35 @@ const BROADCAST_THRESHOLD: &str = "spark.sql.autoBroadcastJoinThreshold";
 const BROADCAST_BYTES: &str = "datafusion.optimizer.hash_join_single_partition_threshold";
 const BROADCAST_ROWS: &str = "datafusion.optimizer.hash_join_single_partition_threshold_rows";
 
+/// Runs logical plans where a session runs them: in this process, or on its runner's
+/// executors.
+#[derive(Clone)]
+pub struct PlanExecutor {
+    ctx: SessionContext,
+    runner: Option<Arc<dyn PlanRunner>>,
+}
+
+impl PlanExecutor {
+    pub async fn run(
+        &self,
+        plan: LogicalPlan,
+    ) -> datafusion::error::Result<SendableRecordBatchStream> {
+        let frame = self.ctx.execute_logical_plan(plan).await?;
+        match &self.runner {
+            Some(runner) => {
+                let task_context = frame.task_ctx();
+                let physical = frame.create_physical_plan().await?;
+                runner.run(physical, Arc::new(task_context)).await
+            }
+            None => frame.execute_stream().await,
+        }
+    }
+
+    pub fn context(&self) -> &SessionContext {
+        &self.ctx
+    }
+}
+
 /// One user session on the embedded engine.
 pub struct EmberSession {
     ctx: SessionContext,
@@ -208,24 +237,35 @@ impl EmberSession {
             }
             _ => {}
         }
-        if let (Some(runner), StatementKind::Rows) = (&self.runner, kind) {
-            if let LogicalPlan::Explain(explain) = &plan {
-                return Ok(Outcome::Rows(self.explain_stages(explain).await?));
-            }
-            let frame = self.ctx.execute_logical_plan(plan).await?;
-            let task_context = frame.task_ctx();
-            let physical = frame.create_physical_plan().await?;
-            return Ok(Outcome::Rows(
-                runner.run(physical, Arc::new(task_context)).await?,
-            ));
+        if let (Some(_), StatementKind::Rows, LogicalPlan::Explain(explain)) =
+            (&self.runner, kind, &plan)
+        {
+            return Ok(Outcome::Rows(self.explain_stages(explain).await?));
         }
-        let frame = self.ctx.execute_logical_plan(plan).await?;
         match kind {
-            StatementKind::Rows => Ok(Outcome::Rows(frame.execute_stream().await?)),
+            StatementKind::Rows => Ok(Outcome::Rows(self.execute_logical_plan(plan).await?)),
             StatementKind::Command => {
-                frame.collect().await?;
+                self.ctx.execute_logical_plan(plan).await?.collect().await?;
                 Ok(Outcome::Done)
             }
+        }
+    }
+
+    /// Runs a planned query where this session runs queries: in this process, or on the
+    /// executors of the runner it was given. Errors stay DataFusion's, for callers that
+    /// classify them (the Spark Connect endpoint).
+    pub async fn execute_logical_plan(
+        &self,
+        plan: LogicalPlan,
+    ) -> datafusion::error::Result<SendableRecordBatchStream> {
+        self.executor().run(plan).await
+    }
+
+    /// A handle that runs plans as this session does, usable without borrowing the session.
+    pub fn executor(&self) -> PlanExecutor {
+        PlanExecutor {
+            ctx: self.ctx.clone(),
+            runner: self.runner.clone(),
         }
     }
 
@@ -263,6 +303,15 @@ impl EmberSession {
             }
         }
         Ok(last)
+    }
+
+    /// `SET key = value`: validated against Ember's settings, applied to this session.
+    pub async fn set(&mut self, key: &str, value: &str) -> Result<(), SqlError> {
+        self.set_variable(&SetVariable {
+            variable: key.to_string(),
+            value: value.to_string(),
+        })
+        .await
     }
 
     async fn set_variable(&mut self, set: &SetVariable) -> Result<(), SqlError> {

@@ -1,0 +1,116 @@
+//! `ember server`: a long-running driver serving Spark Connect, so PySpark programs
+//! (`SparkSession.builder.remote("sc://HOST:15002")`) run on Ember unchanged.
+
+use std::process::ExitCode;
+use std::sync::Arc;
+
+use clap::Args;
+use ember_connect::{ConnectService, SessionFactory, SparkConnectServer};
+use ember_sql::EmberSession;
+
+use crate::{ConfArgs, application, logging, runtime};
+
+#[derive(Args)]
+pub struct ServerArgs {
+    #[command(flatten)]
+    conf: ConfArgs,
+    /// Port to listen on (sets spark.connect.grpc.binding.port; default 15002).
+    #[arg(long)]
+    port: Option<u16>,
+    /// Address to listen on (sets spark.connect.grpc.binding.address; default 127.0.0.1,
+    /// 0.0.0.0 for every interface).
+    #[arg(long)]
+    host: Option<String>,
+}
+
+pub fn run(args: ServerArgs) -> ExitCode {
+    match serve(args) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(message) => {
+            eprintln!("error: {message}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn serve(args: ServerArgs) -> Result<(), String> {
+    let mut conf = args.conf.build()?;
+    if let Some(port) = args.port {
+        conf.set(
+            "spark.connect.grpc.binding.port",
+            &port.to_string(),
+            ember_config::ConfSource::CommandLine,
+        )
+        .map_err(|e| e.to_string())?;
+    }
+    if let Some(host) = &args.host {
+        conf.set(
+            "spark.connect.grpc.binding.address",
+            host,
+            ember_config::ConfSource::CommandLine,
+        )
+        .map_err(|e| e.to_string())?;
+    }
+    logging::init(&conf);
+    let threads = match conf.master() {
+        ember_config::Master::Local { .. } | ember_config::Master::LocalAllCores => {
+            conf.master().threads()
+        }
+        _ => 2,
+    };
+    let runtime = runtime(threads.max(2))?;
+    let first = EmberSession::new(conf.clone()).map_err(|e| e.to_string())?;
+    let (first, application) = application::attach(&runtime, first)?;
+    // Sessions made later are sized like the first, whose partitions match the executors
+    // registered at start-up.
+    let cores = u32::try_from(
+        first
+            .context()
+            .state()
+            .config()
+            .options()
+            .execution
+            .target_partitions,
+    )
+    .unwrap_or(1);
+    drop(first);
+    let application = Arc::new(application);
+    let factory: SessionFactory = {
+        let conf = conf.clone();
+        let application = application.clone();
+        Arc::new(move || application.new_session(conf.clone(), cores))
+    };
+    let host = conf
+        .get("spark.connect.grpc.binding.address")
+        .unwrap_or("127.0.0.1")
+        .to_string();
+    let port = conf
+        .get_usize("spark.connect.grpc.binding.port")
+        .unwrap_or(15002);
+    let token = conf.get("ember.connect.token").map(str::to_string);
+    let listener = runtime
+        .block_on(tokio::net::TcpListener::bind((host.as_str(), port as u16)))
+        .map_err(|e| format!("cannot listen on {host}:{port}: {e}"))?;
+    let address = listener
+        .local_addr()
+        .map_err(|e| format!("cannot read the listening address: {e}"))?;
+    let service = SparkConnectServer::new(Arc::new(ConnectService::new(factory)), token.clone());
+    eprintln!(
+        "Ember {} serving Spark Connect on sc://{address}{} (master {})",
+        env!("CARGO_PKG_VERSION"),
+        if token.is_some() { "/;token=…" } else { "" },
+        conf.get("spark.master").unwrap_or("local[*]"),
+    );
+    let incoming = tonic::transport::server::TcpIncoming::from(listener).with_nodelay(Some(true));
+    runtime
+        .block_on(
+            tonic::transport::Server::builder()
+                .add_service(service)
+                .serve_with_incoming_shutdown(incoming, async {
+                    let _ = tokio::signal::ctrl_c().await;
+                }),
+        )
+        .map_err(|e| format!("the Spark Connect server stopped: {e}"))?;
+    drop(application);
+    Ok(())
+}

@@ -1,0 +1,295 @@
+//! `spark.catalog`: tables and temporary views, and the tables `saveAsTable` makes, which
+//! every session of the server sees (temporary views stay in the session that made them).
+
+use std::collections::BTreeMap;
+use std::sync::{Arc, RwLock};
+
+use datafusion::arrow::array::{ArrayRef, BooleanArray, RecordBatch, StringArray};
+use datafusion::arrow::datatypes::{DataType, Field, Schema};
+use datafusion::catalog::TableProvider;
+use datafusion::logical_expr::LogicalPlan;
+use datafusion::prelude::SessionContext;
+use spark_connect_proto::Catalog;
+use spark_connect_proto::catalog::CatType;
+
+use crate::error::{ConnectResult, SparkError};
+use crate::relation::{Planner, batches_plan};
+use crate::types;
+
+const CATALOG: &str = "spark_catalog";
+const DATABASE: &str = "default";
+
+/// Tables saved with `saveAsTable`, shared by every session of a server.
+#[derive(Default)]
+pub struct SharedTables {
+    tables: RwLock<BTreeMap<String, Arc<dyn TableProvider>>>,
+}
+
+impl SharedTables {
+    pub fn insert(&self, name: &str, table: Arc<dyn TableProvider>) {
+        self.tables
+            .write()
+            .unwrap_or_else(|p| p.into_inner())
+            .insert(name.to_lowercase(), table);
+    }
+
+    pub fn contains(&self, name: &str) -> bool {
+        self.tables
+            .read()
+            .unwrap_or_else(|p| p.into_inner())
+            .contains_key(&name.to_lowercase())
+    }
+
+    /// Makes the saved tables visible in a session (a new one, or after a save).
+    pub fn register_in(&self, ctx: &SessionContext) -> ConnectResult<()> {
+        let tables = self.tables.read().unwrap_or_else(|p| p.into_inner());
+        for (name, table) in tables.iter() {
+            if !ctx.table_exist(name.as_str())? {
+                ctx.register_table(name.as_str(), table.clone())?;
+            }
+        }
+        Ok(())
+    }
+}
+
+fn strings(values: Vec<Option<String>>) -> ArrayRef {
+    Arc::new(StringArray::from(values))
+}
+
+fn bools(values: Vec<bool>) -> ArrayRef {
+    Arc::new(BooleanArray::from(values))
+}
+
+fn one_bool(name: &str, value: bool) -> ConnectResult<LogicalPlan> {
+    let schema = Arc::new(Schema::new(vec![Field::new(
+        name,
+        DataType::Boolean,
+        false,
+    )]));
+    batches_plan(
+        schema.clone(),
+        vec![RecordBatch::try_new(schema, vec![bools(vec![value])])?],
+    )
+}
+
+fn one_string(name: &str, value: &str) -> ConnectResult<LogicalPlan> {
+    crate::relation::single_string(name, value.to_string())
+}
+
+/// The last part of `db.table`; Ember has one database.
+fn bare(name: &str) -> String {
+    crate::expr::split_identifier(name)
+        .pop()
+        .unwrap_or_default()
+}
+
+pub async fn plan(planner: &Planner, catalog: &Catalog) -> ConnectResult<LogicalPlan> {
+    let ctx = &planner.ctx;
+    let Some(cat_type) = &catalog.cat_type else {
+        return Err(SparkError::invalid_plan("a catalog call without a kind"));
+    };
+    match cat_type {
+        CatType::CurrentDatabase(_) => one_string("current_database", DATABASE),
+        CatType::CurrentCatalog(_) => one_string("current_catalog", CATALOG),
+        CatType::SetCurrentDatabase(set) if set.db_name == DATABASE => one_bool("ok", true),
+        CatType::SetCurrentCatalog(set) if set.catalog_name == CATALOG => one_bool("ok", true),
+        CatType::DatabaseExists(exists) => one_bool("exists", exists.db_name == DATABASE),
+        CatType::ListDatabases(_) | CatType::GetDatabase(_) => {
+            let schema = Arc::new(Schema::new(vec![
+                Field::new("name", DataType::Utf8, false),
+                Field::new("catalog", DataType::Utf8, true),
+                Field::new("description", DataType::Utf8, true),
+                Field::new("locationUri", DataType::Utf8, true),
+            ]));
+            let columns = vec![
+                strings(vec![Some(DATABASE.into())]),
+                strings(vec![Some(CATALOG.into())]),
+                strings(vec![Some("default database".into())]),
+                strings(vec![None]),
+            ];
+            batches_plan(schema.clone(), vec![RecordBatch::try_new(schema, columns)?])
+        }
+        CatType::ListCatalogs(_) => {
+            let schema = Arc::new(Schema::new(vec![
+                Field::new("name", DataType::Utf8, false),
+                Field::new("description", DataType::Utf8, true),
+            ]));
+            let columns = vec![strings(vec![Some(CATALOG.into())]), strings(vec![None])];
+            batches_plan(schema.clone(), vec![RecordBatch::try_new(schema, columns)?])
+        }
+        CatType::ListTables(list) => {
+            let pattern = list.pattern.as_deref();
+            let names = table_names(ctx)?
+                .into_iter()
+                .filter(|n| pattern.is_none_or(|p| like(p, n)))
+                .collect::<Vec<_>>();
+            tables_plan(planner, names)
+        }
+        CatType::GetTable(get) => {
+            let name = bare(&get.table_name);
+            if !ctx.table_exist(name.as_str())? {
+                return Err(SparkError::table_not_found(&get.table_name));
+            }
+            tables_plan(planner, vec![name])
+        }
+        CatType::TableExists(exists) => one_bool(
+            "exists",
+            ctx.table_exist(bare(&exists.table_name).as_str())?,
+        ),
+        CatType::ListColumns(list) => {
+            let name = bare(&list.table_name);
+            let table = ctx
+                .table(name.as_str())
+                .await
+                .map_err(|_| SparkError::table_not_found(&list.table_name))?;
+            let fields = table.schema().fields().clone();
+            let schema = Arc::new(Schema::new(vec![
+                Field::new("name", DataType::Utf8, false),
+                Field::new("description", DataType::Utf8, true),
+                Field::new("dataType", DataType::Utf8, false),
+                Field::new("nullable", DataType::Boolean, false),
+                Field::new("isPartition", DataType::Boolean, false),
+                Field::new("isBucket", DataType::Boolean, false),
+                Field::new("isCluster", DataType::Boolean, false),
+            ]));
+            let n = fields.len();
+            let columns = vec![
+                strings(fields.iter().map(|f| Some(f.name().clone())).collect()),
+                strings(vec![None; n]),
+                strings(
+                    fields
+                        .iter()
+                        .map(|f| Some(types::simple_string(f.data_type())))
+                        .collect(),
+                ),
+                bools(fields.iter().map(|f| f.is_nullable()).collect()),
+                bools(vec![false; n]),
+                bools(vec![false; n]),
+                bools(vec![false; n]),
+            ];
+            batches_plan(schema.clone(), vec![RecordBatch::try_new(schema, columns)?])
+        }
+        CatType::DropTempView(drop) => {
+            let name = bare(&drop.view_name);
+            let temporary = !planner.tables.contains(&name) && ctx.table_exist(name.as_str())?;
+            if temporary {
+                ctx.deregister_table(name.as_str())?;
+            }
+            one_bool("dropped", temporary)
+        }
+        CatType::DropGlobalTempView(drop) => {
+            let name = bare(&drop.view_name);
+            let existed = ctx.table_exist(name.as_str())? && !planner.tables.contains(&name);
+            if existed {
+                ctx.deregister_table(name.as_str())?;
+            }
+            one_bool("dropped", existed)
+        }
+        CatType::IsCached(_) => one_bool("cached", false),
+        // Ember keeps no cache: caching is accepted and changes nothing.
+        CatType::CacheTable(_)
+        | CatType::UncacheTable(_)
+        | CatType::ClearCache(_)
+        | CatType::RefreshTable(_)
+        | CatType::RefreshByPath(_) => one_bool("ok", true),
+        CatType::FunctionExists(exists) => {
+            let name = bare(&exists.function_name).to_lowercase();
+            let state = &planner.state;
+            let known = state.scalar_functions().contains_key(&name)
+                || state.aggregate_functions().contains_key(&name)
+                || state.window_functions().contains_key(&name);
+            one_bool("exists", known)
+        }
+        other => Err(SparkError::unsupported(format!(
+            "the catalog call {}",
+            format!("{other:?}").split('(').next().unwrap_or("")
+        ))),
+    }
+}
+
+fn table_names(ctx: &SessionContext) -> ConnectResult<Vec<String>> {
+    let catalog = ctx
+        .catalog("datafusion")
+        .ok_or_else(|| SparkError::analysis("CATALOG_NOT_FOUND", "the session has no catalog"))?;
+    let schema = catalog
+        .schema("public")
+        .ok_or_else(|| SparkError::analysis("SCHEMA_NOT_FOUND", "the session has no schema"))?;
+    let mut names = schema.table_names();
+    names.sort();
+    Ok(names)
+}
+
+fn tables_plan(planner: &Planner, names: Vec<String>) -> ConnectResult<LogicalPlan> {
+    let temporary: Vec<bool> = names.iter().map(|n| !planner.tables.contains(n)).collect();
+    let n = names.len();
+    let item = Arc::new(Field::new("element", DataType::Utf8, true));
+    let schema = Arc::new(Schema::new(vec![
+        Field::new("name", DataType::Utf8, false),
+        Field::new("catalog", DataType::Utf8, true),
+        Field::new("namespace", DataType::List(item.clone()), true),
+        Field::new("description", DataType::Utf8, true),
+        Field::new("tableType", DataType::Utf8, false),
+        Field::new("isTemporary", DataType::Boolean, false),
+    ]));
+    let namespaces: Vec<Option<Vec<Option<String>>>> = temporary
+        .iter()
+        .map(|t| {
+            if *t {
+                Some(vec![])
+            } else {
+                Some(vec![Some(DATABASE.to_string())])
+            }
+        })
+        .collect();
+    let mut builder =
+        datafusion::arrow::array::ListBuilder::new(datafusion::arrow::array::StringBuilder::new());
+    for ns in namespaces {
+        match ns {
+            Some(parts) => {
+                for p in parts {
+                    builder.values().append_option(p);
+                }
+                builder.append(true);
+            }
+            None => builder.append(false),
+        }
+    }
+    let columns = vec![
+        strings(names.iter().map(|n| Some(n.clone())).collect()),
+        strings(
+            temporary
+                .iter()
+                .map(|t| if *t { None } else { Some(CATALOG.into()) })
+                .collect(),
+        ),
+        Arc::new(builder.finish()) as ArrayRef,
+        strings(vec![None; n]),
+        strings(
+            temporary
+                .iter()
+                .map(|t| Some(if *t { "TEMPORARY" } else { "MANAGED" }.into()))
+                .collect(),
+        ),
+        bools(temporary),
+    ];
+    batches_plan(schema.clone(), vec![RecordBatch::try_new(schema, columns)?])
+}
+
+/// Spark's catalog patterns: `*` any run of characters, `|` alternatives.
+fn like(pattern: &str, name: &str) -> bool {
+    pattern
+        .split('|')
+        .any(|alternative| glob(alternative.trim(), name))
+}
+
+fn glob(pattern: &str, name: &str) -> bool {
+    match pattern.split_once('*') {
+        None => pattern.eq_ignore_ascii_case(name),
+        Some((head, tail)) => {
+            let lower = name.to_lowercase();
+            let head = head.to_lowercase();
+            lower.starts_with(&head)
+                && (0..=lower.len() - head.len()).any(|i| glob(tail, &name[head.len() + i..]))
+        }
+    }
+}

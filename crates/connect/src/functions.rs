@@ -1,0 +1,550 @@
+//! Spark's functions and operators by their Spark names, as DataFusion expressions. Most map
+//! onto DataFusion's function of the same (or a renamed) name; the rest are built here with
+//! Spark's semantics (`/` always divides as double, `substring` counts from 1, `when` chains).
+
+use datafusion::arrow::datatypes::DataType;
+use datafusion::execution::FunctionRegistry;
+use datafusion::logical_expr::expr::{InList, Like};
+use datafusion::logical_expr::{
+    Between, BinaryExpr, Case, Cast, Expr, ExprFunctionExt, Operator, binary_expr,
+};
+use datafusion::prelude::lit;
+use datafusion::scalar::ScalarValue;
+use spark_connect_proto::Expression;
+use spark_connect_proto::expression::ExprType;
+
+use crate::error::{ConnectResult, SparkError};
+use crate::expr::Scope;
+
+/// Spark names whose DataFusion function has another name.
+const RENAMED: &[(&str, &str)] = &[
+    ("mean", "avg"),
+    ("stddev", "stddev_samp"),
+    ("std", "stddev_samp"),
+    ("variance", "var_samp"),
+    ("collect_list", "array_agg"),
+    ("approx_count_distinct", "approx_distinct"),
+    ("first", "first_value"),
+    ("last", "last_value"),
+    ("any_value", "first_value"),
+    ("every", "bool_and"),
+    ("some", "bool_or"),
+    ("any", "bool_or"),
+    ("length", "character_length"),
+    ("char_length", "character_length"),
+    ("startswith", "starts_with"),
+    ("endswith", "ends_with"),
+    ("ceiling", "ceil"),
+    ("sign", "signum"),
+    ("power", "power"),
+    ("pow", "power"),
+    ("ln", "ln"),
+    ("ifnull", "nvl"),
+    ("array_contains", "array_has"),
+    ("size", "cardinality"),
+    ("array", "make_array"),
+    ("isnan", "isnan"),
+    ("lcase", "lower"),
+    ("ucase", "upper"),
+    ("sha2", "sha2"),
+    ("position", "strpos"),
+    ("instr", "strpos"),
+    ("dayofmonth", "day"),
+    ("current_timestamp", "now"),
+    ("map_from_arrays", "map"),
+    ("element_at", "element_at"),
+    ("array_size", "cardinality"),
+];
+
+/// Date parts Spark has functions for.
+const DATE_PARTS: &[(&str, &str)] = &[
+    ("year", "year"),
+    ("quarter", "quarter"),
+    ("month", "month"),
+    ("day", "day"),
+    ("dayofweek", "dow"),
+    ("dayofyear", "doy"),
+    ("weekofyear", "week"),
+    ("hour", "hour"),
+    ("minute", "minute"),
+    ("second", "second"),
+];
+
+pub fn call(
+    scope: &Scope<'_>,
+    name: &str,
+    arguments: &[Expression],
+    distinct: bool,
+) -> ConnectResult<Expr> {
+    let lower = name.to_ascii_lowercase();
+    // count(*) arrives as count over a star.
+    if lower == "count"
+        && matches!(
+            arguments.first().and_then(|a| a.expr_type.as_ref()),
+            Some(ExprType::UnresolvedStar(_))
+        )
+    {
+        return Ok(datafusion::functions_aggregate::expr_fn::count(lit(1i32)));
+    }
+    let args = arguments
+        .iter()
+        .map(|a| scope.expr(a))
+        .collect::<ConnectResult<Vec<_>>>()?;
+    if let Some(expr) = operator(scope, &lower, &args)? {
+        return Ok(expr);
+    }
+    if let Some(expr) = special(scope, &lower, args.clone(), distinct)? {
+        return Ok(expr);
+    }
+    let target = RENAMED
+        .iter()
+        .find(|(spark, _)| *spark == lower)
+        .map(|(_, df)| *df)
+        .unwrap_or(lower.as_str());
+    registry_call(scope, name, target, args, distinct)
+}
+
+/// Any function DataFusion knows by `target`.
+fn registry_call(
+    scope: &Scope<'_>,
+    spark_name: &str,
+    target: &str,
+    args: Vec<Expr>,
+    distinct: bool,
+) -> ConnectResult<Expr> {
+    let state = scope.state;
+    if let Ok(udaf) = state.udaf(target) {
+        let call = udaf.call(args);
+        return if distinct {
+            Ok(call.distinct().build()?)
+        } else {
+            Ok(call)
+        };
+    }
+    if let Ok(udf) = state.udf(target) {
+        return Ok(udf.call(args));
+    }
+    if let Ok(udwf) = state.udwf(target) {
+        return Ok(udwf.call(args));
+    }
+    Err(SparkError::analysis(
+        "UNRESOLVED_ROUTINE",
+        format!(
+            "[UNRESOLVED_ROUTINE] Cannot resolve routine `{spark_name}` on search path [`system`.`builtin`]."
+        ),
+    )
+    .with_parameter("routineName", format!("`{spark_name}`")))
+}
+
+fn arity(name: &str, args: &[Expr], wanted: usize) -> ConnectResult<()> {
+    if args.len() == wanted {
+        Ok(())
+    } else {
+        Err(SparkError::analysis(
+            "WRONG_NUM_ARGS.WITHOUT_SUGGESTION",
+            format!(
+                "[WRONG_NUM_ARGS.WITHOUT_SUGGESTION] The `{name}` requires {wanted} parameters but the actual number is {}.",
+                args.len()
+            ),
+        ))
+    }
+}
+
+fn binary(left: Expr, op: Operator, right: Expr) -> Expr {
+    Expr::BinaryExpr(BinaryExpr::new(Box::new(left), op, Box::new(right)))
+}
+
+fn is_integral_or_float(t: &DataType) -> bool {
+    t.is_integer() || t.is_floating() || matches!(t, DataType::Null)
+}
+
+/// Operators PySpark's Column methods send as functions.
+fn operator(scope: &Scope<'_>, name: &str, args: &[Expr]) -> ConnectResult<Option<Expr>> {
+    let op = match name {
+        "+" => Operator::Plus,
+        "-" => Operator::Minus,
+        "*" => Operator::Multiply,
+        "%" | "mod" => Operator::Modulo,
+        "==" | "=" => Operator::Eq,
+        "!=" | "<>" => Operator::NotEq,
+        "<" => Operator::Lt,
+        "<=" => Operator::LtEq,
+        ">" => Operator::Gt,
+        ">=" => Operator::GtEq,
+        "<=>" => Operator::IsNotDistinctFrom,
+        "and" => Operator::And,
+        "or" => Operator::Or,
+        "&" | "bitwiseand" => Operator::BitwiseAnd,
+        "|" | "bitwiseor" => Operator::BitwiseOr,
+        "^" | "bitwisexor" => Operator::BitwiseXor,
+        "/" => {
+            arity(name, args, 2)?;
+            let (left, right) = (args[0].clone(), args[1].clone());
+            // Spark's `/` on integers and floats is double division; decimals stay decimal.
+            let numeric = is_integral_or_float(&scope.type_of(&left)?)
+                && is_integral_or_float(&scope.type_of(&right)?);
+            return Ok(Some(if numeric {
+                binary(
+                    Expr::Cast(Cast::new(Box::new(left), DataType::Float64)),
+                    Operator::Divide,
+                    Expr::Cast(Cast::new(Box::new(right), DataType::Float64)),
+                )
+            } else {
+                binary(left, Operator::Divide, right)
+            }));
+        }
+        "not" | "!" => {
+            arity(name, args, 1)?;
+            return Ok(Some(Expr::Not(Box::new(args[0].clone()))));
+        }
+        "negative" | "-u" => {
+            arity(name, args, 1)?;
+            return Ok(Some(Expr::Negative(Box::new(args[0].clone()))));
+        }
+        "isnull" => {
+            arity(name, args, 1)?;
+            return Ok(Some(args[0].clone().is_null()));
+        }
+        "isnotnull" => {
+            arity(name, args, 1)?;
+            return Ok(Some(args[0].clone().is_not_null()));
+        }
+        "in" => {
+            if args.is_empty() {
+                return Err(SparkError::invalid_plan("`in` needs a value"));
+            }
+            return Ok(Some(Expr::InList(InList::new(
+                Box::new(args[0].clone()),
+                args[1..].to_vec(),
+                false,
+            ))));
+        }
+        "between" => {
+            arity(name, args, 3)?;
+            return Ok(Some(Expr::Between(Between::new(
+                Box::new(args[0].clone()),
+                false,
+                Box::new(args[1].clone()),
+                Box::new(args[2].clone()),
+            ))));
+        }
+        "like" | "ilike" => {
+            if args.len() < 2 {
+                return Err(SparkError::invalid_plan(format!(
+                    "`{name}` needs a pattern"
+                )));
+            }
+            return Ok(Some(Expr::Like(Like::new(
+                false,
+                Box::new(args[0].clone()),
+                Box::new(args[1].clone()),
+                None,
+                name == "ilike",
+            ))));
+        }
+        "rlike" | "regexp" | "regexp_like" => {
+            arity(name, args, 2)?;
+            Operator::RegexMatch
+        }
+        "when" | "case_when" => return Ok(Some(case_when(args)?)),
+        _ => return Ok(None),
+    };
+    arity(name, args, 2)?;
+    Ok(Some(binary_expr(args[0].clone(), op, args[1].clone())))
+}
+
+/// `when(c1, v1).when(c2, v2).otherwise(e)` arrives as when(c1, v1, c2, v2, e).
+fn case_when(args: &[Expr]) -> ConnectResult<Expr> {
+    if args.len() < 2 {
+        return Err(SparkError::invalid_plan(
+            "`when` needs a condition and a value",
+        ));
+    }
+    let mut pairs = Vec::new();
+    let mut chunks = args.chunks_exact(2);
+    for pair in &mut chunks {
+        pairs.push((Box::new(pair[0].clone()), Box::new(pair[1].clone())));
+    }
+    let otherwise = chunks.remainder().first().cloned().map(Box::new);
+    Ok(Expr::Case(Case::new(None, pairs, otherwise)))
+}
+
+/// Functions whose Spark meaning differs from DataFusion's same-named one, or that DataFusion
+/// lacks.
+fn special(
+    scope: &Scope<'_>,
+    name: &str,
+    args: Vec<Expr>,
+    distinct: bool,
+) -> ConnectResult<Option<Expr>> {
+    use datafusion::functions::expr_fn as f;
+    use datafusion::functions_aggregate::expr_fn as agg;
+    if let Some((_, part)) = DATE_PARTS.iter().find(|(spark, _)| *spark == name) {
+        arity(name, &args, 1)?;
+        let value = f::date_part(lit(*part), args[0].clone());
+        // Spark's dayofweek counts Sunday as 1; DataFusion's dow counts it as 0.
+        let value = if name == "dayofweek" {
+            value + lit(1.0)
+        } else {
+            value
+        };
+        return Ok(Some(Expr::Cast(Cast::new(
+            Box::new(value),
+            DataType::Int32,
+        ))));
+    }
+    Ok(Some(match name {
+        "count" if distinct => agg::count_distinct(single(name, &args)?),
+        "count_distinct" | "countdistinct" => {
+            if args.len() != 1 {
+                return Err(SparkError::unsupported(
+                    "count(DISTINCT …) over several columns",
+                ));
+            }
+            agg::count_distinct(args[0].clone())
+        }
+        "collect_set" => agg::array_agg(single(name, &args)?).distinct().build()?,
+        "percentile_approx" | "approx_percentile" => {
+            if args.len() < 2 {
+                return Err(SparkError::invalid_plan(
+                    "percentile_approx needs a column and a percentage",
+                ));
+            }
+            let column = args[0].clone();
+            agg::approx_percentile_cont(column.sort(true, false), args[1].clone(), None)
+        }
+        "substring" | "substr" => {
+            if args.len() < 2 {
+                return Err(SparkError::invalid_plan("substring needs a position"));
+            }
+            // Spark treats position 0 as 1.
+            let position = position_clone(&args[1]);
+            match args.get(2) {
+                Some(length) => f::substring(args[0].clone(), position, length.clone()),
+                None => f::substr(args[0].clone(), position),
+            }
+        }
+        "regexp_replace" => {
+            if args.len() < 3 {
+                return Err(SparkError::invalid_plan(
+                    "regexp_replace needs a pattern and a replacement",
+                ));
+            }
+            // Spark replaces every match; DataFusion only the first unless told `g`.
+            let replacement = spark_replacement(&args[2]);
+            datafusion::functions::regex::expr_fn::regexp_replace(
+                args[0].clone(),
+                args[1].clone(),
+                replacement,
+                Some(lit("g")),
+            )
+        }
+        "date_add" => date_shift(scope, &args, false)?,
+        "date_sub" => date_shift(scope, &args, true)?,
+        "datediff" => {
+            arity(name, &args, 2)?;
+            let days = |e: &Expr| {
+                Expr::Cast(Cast::new(
+                    Box::new(Expr::Cast(Cast::new(Box::new(e.clone()), DataType::Date32))),
+                    DataType::Int32,
+                ))
+            };
+            days(&args[0]) - days(&args[1])
+        }
+        "current_date" => Expr::Cast(Cast::new(Box::new(f::now()), DataType::Date32)),
+        "to_date" => match args.len() {
+            1 => Expr::Cast(Cast::new(Box::new(args[0].clone()), DataType::Date32)),
+            _ => f::to_date(vec![args[0].clone(), java_format(&args[1])?]),
+        },
+        "to_timestamp" => match args.len() {
+            1 => f::to_timestamp_micros(vec![args[0].clone()]),
+            _ => f::to_timestamp_micros(vec![args[0].clone(), java_format(&args[1])?]),
+        },
+        "date_format" => {
+            arity(name, &args, 2)?;
+            f::to_char(args[0].clone(), java_format(&args[1])?)
+        }
+        "trunc" => {
+            arity(name, &args, 2)?;
+            Expr::Cast(Cast::new(
+                Box::new(f::date_trunc(args[1].clone(), args[0].clone())),
+                DataType::Date32,
+            ))
+        }
+        "log" if args.len() == 2 => f::log(args[0].clone(), args[1].clone()),
+        "log" => f::ln(single(name, &args)?),
+        "floor" | "ceil" | "ceiling" if args.len() == 1 => {
+            let t = scope.type_of(&args[0])?;
+            let value = if name == "floor" {
+                f::floor(args[0].clone())
+            } else {
+                f::ceil(args[0].clone())
+            };
+            // Spark returns bigint for floating-point inputs.
+            if t.is_floating() {
+                Expr::Cast(Cast::new(Box::new(value), DataType::Int64))
+            } else {
+                value
+            }
+        }
+        "struct" | "named_struct" if name == "struct" => {
+            let mut fields = Vec::new();
+            for (i, arg) in args.iter().enumerate() {
+                let field_name = match arg {
+                    Expr::Column(c) => c.name.clone(),
+                    Expr::Alias(a) => a.name.clone(),
+                    _ => format!("col{}", i + 1),
+                };
+                fields.push(lit(field_name));
+                fields.push(arg.clone());
+            }
+            f::named_struct(fields)
+        }
+        "nanvl" => {
+            arity(name, &args, 2)?;
+            Expr::Case(Case::new(
+                None,
+                vec![(
+                    Box::new(f::isnan(args[0].clone())),
+                    Box::new(args[1].clone()),
+                )],
+                Some(Box::new(args[0].clone())),
+            ))
+        }
+        "pmod" => {
+            arity(name, &args, 2)?;
+            let (a, n) = (args[0].clone(), args[1].clone());
+            ((a % n.clone()) + n.clone()) % n
+        }
+        "explode" | "explode_outer" => {
+            return Err(SparkError::analysis(
+                "UNSUPPORTED_GENERATOR.OUTSIDE_SELECT",
+                "[UNSUPPORTED_GENERATOR.OUTSIDE_SELECT] explode can only be used in a select list.",
+            ));
+        }
+        _ => return Ok(None),
+    }))
+}
+
+fn position_clone(position: &Expr) -> Expr {
+    match position {
+        Expr::Literal(ScalarValue::Int32(Some(0)), _)
+        | Expr::Literal(ScalarValue::Int64(Some(0)), _) => lit(1i64),
+        other => other.clone(),
+    }
+}
+
+fn single(name: &str, args: &[Expr]) -> ConnectResult<Expr> {
+    arity(name, args, 1)?;
+    Ok(args[0].clone())
+}
+
+/// date_add(start, days) / date_sub: whole days on a date.
+fn date_shift(scope: &Scope<'_>, args: &[Expr], subtract: bool) -> ConnectResult<Expr> {
+    arity(if subtract { "date_sub" } else { "date_add" }, args, 2)?;
+    let _ = scope;
+    let days = Expr::Cast(Cast::new(
+        Box::new(Expr::Cast(Cast::new(
+            Box::new(args[0].clone()),
+            DataType::Date32,
+        ))),
+        DataType::Int32,
+    ));
+    let delta = Expr::Cast(Cast::new(Box::new(args[1].clone()), DataType::Int32));
+    let shifted = if subtract { days - delta } else { days + delta };
+    Ok(Expr::Cast(Cast::new(Box::new(shifted), DataType::Date32)))
+}
+
+/// Java's `$1` group references become the `${1}` DataFusion's regex engine reads.
+fn spark_replacement(replacement: &Expr) -> Expr {
+    match replacement {
+        Expr::Literal(ScalarValue::Utf8(Some(text)), _) => {
+            let mut out = String::new();
+            let mut chars = text.chars().peekable();
+            while let Some(c) = chars.next() {
+                if c == '$' && chars.peek().is_some_and(|d| d.is_ascii_digit()) {
+                    let mut digits = String::new();
+                    while let Some(d) = chars.peek().filter(|d| d.is_ascii_digit()) {
+                        digits.push(*d);
+                        chars.next();
+                    }
+                    out.push_str(&format!("${{{digits}}}"));
+                } else {
+                    out.push(c);
+                }
+            }
+            lit(out)
+        }
+        other => other.clone(),
+    }
+}
+
+/// A Java date pattern (`yyyy-MM-dd HH:mm:ss`) in chrono's terms (`%Y-%m-%d %H:%M:%S`).
+fn java_format(pattern: &Expr) -> ConnectResult<Expr> {
+    let Expr::Literal(ScalarValue::Utf8(Some(text)), _) = pattern else {
+        return Err(SparkError::unsupported(
+            "date formats that are not literals",
+        ));
+    };
+    Ok(lit(java_to_chrono(text)))
+}
+
+pub fn java_to_chrono(pattern: &str) -> String {
+    const TOKENS: &[(&str, &str)] = &[
+        ("yyyy", "%Y"),
+        ("yy", "%y"),
+        ("MMMM", "%B"),
+        ("MMM", "%b"),
+        ("MM", "%m"),
+        ("dd", "%d"),
+        ("HH", "%H"),
+        ("hh", "%I"),
+        ("mm", "%M"),
+        ("ss", "%S"),
+        ("SSSSSS", "%6f"),
+        ("SSS", "%3f"),
+        ("EEEE", "%A"),
+        ("EEE", "%a"),
+        ("a", "%p"),
+        ("M", "%-m"),
+        ("d", "%-d"),
+        ("H", "%-H"),
+    ];
+    let mut out = String::new();
+    let mut rest = pattern;
+    'outer: while !rest.is_empty() {
+        if let Some(quoted) = rest.strip_prefix('\'') {
+            let end = quoted.find('\'').unwrap_or(quoted.len());
+            out.push_str(&quoted[..end]);
+            rest = quoted.get(end + 1..).unwrap_or("");
+            continue;
+        }
+        for (java, chrono) in TOKENS {
+            if let Some(after) = rest.strip_prefix(java) {
+                out.push_str(chrono);
+                rest = after;
+                continue 'outer;
+            }
+        }
+        let c = rest.chars().next().unwrap_or(' ');
+        if c == '%' {
+            out.push_str("%%");
+        } else {
+            out.push(c);
+        }
+        rest = &rest[c.len_utf8()..];
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::java_to_chrono;
+
+    #[test]
+    fn java_date_patterns_become_chrono_ones() {
+        assert_eq!(java_to_chrono("yyyy-MM-dd"), "%Y-%m-%d");
+        assert_eq!(java_to_chrono("dd/MM/yyyy HH:mm:ss"), "%d/%m/%Y %H:%M:%S");
+        assert_eq!(java_to_chrono("yyyy-MM-dd'T'HH:mm"), "%Y-%m-%dT%H:%M");
+    }
+}

@@ -1,0 +1,127 @@
+//! The names Spark gives unnamed result columns (`sum(price)`, `(a + 1)`, `CAST(x AS INT)`),
+//! so `row["sum(price)"]` finds what it finds on Spark.
+
+use spark_connect_proto::Expression;
+use spark_connect_proto::expression::ExprType;
+use spark_connect_proto::expression::cast::CastToType;
+use spark_connect_proto::expression::literal::LiteralType;
+
+use crate::expr::split_identifier;
+
+const BINARY: &[(&str, &str)] = &[
+    ("+", "+"),
+    ("-", "-"),
+    ("*", "*"),
+    ("/", "/"),
+    ("%", "%"),
+    ("==", "="),
+    ("!=", "!="),
+    ("<", "<"),
+    ("<=", "<="),
+    (">", ">"),
+    (">=", ">="),
+    ("<=>", "<=>"),
+    ("and", "AND"),
+    ("or", "OR"),
+    ("&", "&"),
+    ("|", "|"),
+    ("^", "^"),
+];
+
+pub fn spark_name(e: &Expression) -> String {
+    let Some(kind) = &e.expr_type else {
+        return String::new();
+    };
+    match kind {
+        ExprType::Literal(l) => match &l.literal_type {
+            Some(LiteralType::String(s)) => s.clone(),
+            Some(LiteralType::Integer(v)) => v.to_string(),
+            Some(LiteralType::Long(v)) => v.to_string(),
+            Some(LiteralType::Short(v)) | Some(LiteralType::Byte(v)) => v.to_string(),
+            Some(LiteralType::Double(v)) => format!("{v:?}"),
+            Some(LiteralType::Float(v)) => format!("{v:?}"),
+            Some(LiteralType::Boolean(b)) => b.to_string(),
+            Some(LiteralType::Decimal(d)) => d.value.clone(),
+            Some(LiteralType::Null(_)) => "NULL".into(),
+            _ => "literal".into(),
+        },
+        ExprType::UnresolvedAttribute(a) => split_identifier(&a.unparsed_identifier)
+            .pop()
+            .unwrap_or_default(),
+        ExprType::Alias(a) => a.name.first().cloned().unwrap_or_default(),
+        ExprType::ExpressionString(s) => s.expression.clone(),
+        ExprType::UnresolvedStar(_) => "*".into(),
+        ExprType::Cast(c) => {
+            let inner = c.expr.as_deref().map(spark_name).unwrap_or_default();
+            let target = match &c.cast_to_type {
+                Some(CastToType::TypeStr(s)) => s.to_uppercase(),
+                Some(CastToType::Type(t)) => crate::types::to_arrow(t, "UTC")
+                    .map(|t| crate::types::simple_string(&t).to_uppercase())
+                    .unwrap_or_default(),
+                None => String::new(),
+            };
+            format!("CAST({inner} AS {target})")
+        }
+        ExprType::SortOrder(o) => o.child.as_deref().map(spark_name).unwrap_or_default(),
+        ExprType::UnresolvedFunction(f) => {
+            function_name(&f.function_name, &f.arguments, f.is_distinct)
+        }
+        ExprType::CallFunction(f) => function_name(&f.function_name, &f.arguments, false),
+        ExprType::Window(w) => w
+            .window_function
+            .as_deref()
+            .map(spark_name)
+            .unwrap_or_default(),
+        ExprType::UnresolvedExtractValue(x) => format!(
+            "{}[{}]",
+            x.child.as_deref().map(spark_name).unwrap_or_default(),
+            x.extraction.as_deref().map(spark_name).unwrap_or_default()
+        ),
+        _ => "expr".into(),
+    }
+}
+
+fn function_name(name: &str, args: &[Expression], distinct: bool) -> String {
+    let names: Vec<String> = args.iter().map(spark_name).collect();
+    let lower = name.to_ascii_lowercase();
+    if let Some((_, op)) = BINARY.iter().find(|(n, _)| *n == lower)
+        && names.len() == 2
+    {
+        return format!("({} {op} {})", names[0], names[1]);
+    }
+    match (lower.as_str(), names.as_slice()) {
+        ("not", [a]) => format!("(NOT {a})"),
+        ("negative", [a]) => format!("(- {a})"),
+        ("isnull", [a]) => format!("({a} IS NULL)"),
+        ("isnotnull", [a]) => format!("({a} IS NOT NULL)"),
+        ("in", [a, rest @ ..]) => format!("({a} IN ({}))", rest.join(", ")),
+        ("like", [a, b]) => format!("{a} LIKE {b}"),
+        ("rlike", [a, b]) => format!("RLIKE({a}, {b})"),
+        ("when", _) => {
+            let mut text = String::from("CASE");
+            let mut chunks = names.chunks_exact(2);
+            for pair in &mut chunks {
+                text.push_str(&format!(" WHEN {} THEN {}", pair[0], pair[1]));
+            }
+            if let Some(otherwise) = chunks.remainder().first() {
+                text.push_str(&format!(" ELSE {otherwise}"));
+            }
+            text.push_str(" END");
+            text
+        }
+        ("count", [star]) if star == "*" => "count(1)".into(),
+        _ => {
+            let shown = match lower.as_str() {
+                "countdistinct" | "count_distinct" => "count".to_string(),
+                "mean" => "avg".to_string(),
+                _ => name.to_string(),
+            };
+            let distinct = if distinct || lower == "countdistinct" || lower == "count_distinct" {
+                "DISTINCT "
+            } else {
+                ""
+            };
+            format!("{shown}({distinct}{})", names.join(", "))
+        }
+    }
+}

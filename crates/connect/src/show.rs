@@ -1,0 +1,172 @@
+//! `df.show()`: the table Spark prints, computed on the server as Spark does.
+
+use datafusion::arrow::array::RecordBatch;
+use datafusion::arrow::util::display::{ArrayFormatter, FormatOptions};
+use datafusion::logical_expr::{LogicalPlan, LogicalPlanBuilder};
+use futures::TryStreamExt;
+use spark_connect_proto::ShowString;
+
+use crate::error::ConnectResult;
+use crate::relation::Planner;
+
+/// How Spark shows values: `NULL`, timestamps with a space and without empty fractions.
+pub fn format_options() -> FormatOptions<'static> {
+    FormatOptions::default()
+        .with_null("NULL")
+        .with_timestamp_format(Some("%Y-%m-%d %H:%M:%S%.f"))
+        .with_timestamp_tz_format(Some("%Y-%m-%d %H:%M:%S%.f"))
+}
+
+pub async fn show_string(
+    planner: &Planner,
+    input: LogicalPlan,
+    show: &ShowString,
+) -> ConnectResult<String> {
+    let wanted = usize::try_from(show.num_rows).unwrap_or(0);
+    let plan = LogicalPlanBuilder::from(input)
+        .limit(0, Some(wanted + 1))?
+        .build()?;
+    let names: Vec<String> = plan
+        .schema()
+        .fields()
+        .iter()
+        .map(|f| f.name().clone())
+        .collect();
+    let stream = planner.executor.run(plan).await?;
+    let batches: Vec<RecordBatch> = stream.try_collect().await?;
+    let mut rows: Vec<Vec<String>> = Vec::new();
+    let options = format_options();
+    for batch in &batches {
+        let formatters = batch
+            .columns()
+            .iter()
+            .map(|c| ArrayFormatter::try_new(c.as_ref(), &options))
+            .collect::<Result<Vec<_>, _>>()?;
+        for row in 0..batch.num_rows() {
+            rows.push(
+                formatters
+                    .iter()
+                    .map(|f| f.value(row).to_string())
+                    .collect(),
+            );
+        }
+    }
+    let more = rows.len() > wanted;
+    rows.truncate(wanted);
+    let truncate = usize::try_from(show.truncate).unwrap_or(0);
+    Ok(if show.vertical {
+        vertical(&names, &rows, truncate, more, wanted)
+    } else {
+        grid(&names, &rows, truncate, more, wanted)
+    })
+}
+
+fn cut(cell: &str, truncate: usize) -> String {
+    let chars = cell.chars().count();
+    if truncate > 0 && chars > truncate {
+        if truncate < 4 {
+            cell.chars().take(truncate).collect()
+        } else {
+            let kept: String = cell.chars().take(truncate - 3).collect();
+            format!("{kept}...")
+        }
+    } else {
+        cell.to_string()
+    }
+}
+
+fn footer(more: bool, wanted: usize) -> String {
+    if more {
+        let noun = if wanted == 1 { "row" } else { "rows" };
+        format!("only showing top {wanted} {noun}\n")
+    } else {
+        String::new()
+    }
+}
+
+fn grid(
+    names: &[String],
+    rows: &[Vec<String>],
+    truncate: usize,
+    more: bool,
+    wanted: usize,
+) -> String {
+    let header: Vec<String> = names.iter().map(|n| cut(n, truncate)).collect();
+    let body: Vec<Vec<String>> = rows
+        .iter()
+        .map(|r| r.iter().map(|c| cut(c, truncate)).collect())
+        .collect();
+    let widths: Vec<usize> = (0..header.len())
+        .map(|i| {
+            body.iter()
+                .map(|r| r[i].chars().count())
+                .chain(std::iter::once(header[i].chars().count()))
+                .max()
+                .unwrap_or(0)
+                .max(3)
+        })
+        .collect();
+    let line: String = widths
+        .iter()
+        .map(|w| format!("+{}", "-".repeat(*w)))
+        .collect::<String>()
+        + "+\n";
+    let render = |cells: &[String]| {
+        cells
+            .iter()
+            .zip(&widths)
+            .map(|(c, w)| {
+                let pad = w - c.chars().count();
+                if truncate > 0 {
+                    format!("|{}{c}", " ".repeat(pad))
+                } else {
+                    format!("|{c}{}", " ".repeat(pad))
+                }
+            })
+            .collect::<String>()
+            + "|\n"
+    };
+    let mut out = line.clone();
+    out.push_str(&render(&header));
+    out.push_str(&line);
+    for row in &body {
+        out.push_str(&render(row));
+    }
+    out.push_str(&line);
+    out.push_str(&footer(more, wanted));
+    out
+}
+
+fn vertical(
+    names: &[String],
+    rows: &[Vec<String>],
+    truncate: usize,
+    more: bool,
+    wanted: usize,
+) -> String {
+    let name_width = names.iter().map(|n| n.chars().count()).max().unwrap_or(0);
+    let value_width = rows
+        .iter()
+        .flat_map(|r| r.iter().map(|c| cut(c, truncate).chars().count()))
+        .max()
+        .unwrap_or(0);
+    let mut out = String::new();
+    for (i, row) in rows.iter().enumerate() {
+        let title = format!("-RECORD {i}");
+        let total = name_width + value_width + 5;
+        out.push_str(&title);
+        out.push_str(&"-".repeat(total.saturating_sub(title.len())));
+        out.push('\n');
+        for (name, value) in names.iter().zip(row) {
+            out.push_str(&format!(
+                " {name:<name_width$} | {:<value_width$} \n",
+                cut(value, truncate)
+            ));
+        }
+    }
+    if rows.is_empty() {
+        out.push_str("(0 rows)\n");
+    }
+    out.push_str(&footer(more, wanted));
+    out
+}

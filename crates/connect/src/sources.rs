@@ -1,0 +1,172 @@
+//! `spark.read`: Parquet, CSV, JSON and text files with Spark's options and defaults (CSV
+//! without `inferSchema` reads strings; without `header` its columns are `_c0`, `_c1`, …).
+
+use std::collections::HashMap;
+
+use datafusion::arrow::datatypes::{DataType, Field, Schema};
+use datafusion::logical_expr::{Expr, LogicalPlan, LogicalPlanBuilder};
+use datafusion::prelude::{CsvReadOptions, JsonReadOptions, ParquetReadOptions};
+use spark_connect_proto::read::DataSource;
+
+use crate::error::{ConnectResult, SparkError};
+use crate::relation::Planner;
+use crate::types;
+
+fn option<'a>(options: &'a HashMap<String, String>, key: &str) -> Option<&'a str> {
+    options
+        .iter()
+        .find(|(k, _)| k.eq_ignore_ascii_case(key))
+        .map(|(_, v)| v.as_str())
+}
+
+fn flag(options: &HashMap<String, String>, key: &str) -> bool {
+    option(options, key).is_some_and(|v| v.eq_ignore_ascii_case("true"))
+}
+
+/// The extension DataFusion filters a directory's files by: a file's own, or the format's.
+fn extension(paths: &[String], default: &str) -> String {
+    match paths.first().map(std::path::Path::new) {
+        Some(path) if path.is_file() => path
+            .extension()
+            .map(|e| format!(".{}", e.to_string_lossy()))
+            .unwrap_or_default(),
+        _ => default.to_string(),
+    }
+}
+
+pub async fn read(planner: &Planner, source: &DataSource) -> ConnectResult<LogicalPlan> {
+    let format = source
+        .format
+        .as_deref()
+        .unwrap_or("parquet")
+        .to_ascii_lowercase();
+    let paths: Vec<String> = match option(&source.options, "path") {
+        Some(path) if source.paths.is_empty() => vec![path.to_string()],
+        _ => source.paths.clone(),
+    };
+    if paths.is_empty() {
+        return Err(SparkError::analysis(
+            "UNABLE_TO_INFER_SCHEMA",
+            format!("[UNABLE_TO_INFER_SCHEMA] Unable to infer schema for {format}: no path given."),
+        ));
+    }
+    for path in &paths {
+        if !path.contains("://") && !std::path::Path::new(path).exists() {
+            return Err(SparkError::analysis(
+                "PATH_NOT_FOUND",
+                format!("[PATH_NOT_FOUND] Path does not exist: file:{path}."),
+            )
+            .with_parameter("path", format!("file:{path}")));
+        }
+    }
+    let schema = match &source.schema {
+        Some(text) if !text.trim().is_empty() => {
+            Some(types::parse_schema(text, &planner.time_zone)?)
+        }
+        _ => None,
+    };
+    let ctx = &planner.ctx;
+    let frame = match format.as_str() {
+        "parquet" => {
+            let ext = extension(&paths, ".parquet");
+            let mut options = ParquetReadOptions::default().file_extension(&ext);
+            if let Some(schema) = &schema {
+                options = options.schema(schema);
+            }
+            ctx.read_parquet(paths.clone(), options).await?
+        }
+        "csv" => return read_csv(planner, &paths, schema, &source.options).await,
+        "json" => {
+            let ext = extension(&paths, ".json");
+            let mut options = JsonReadOptions::default().file_extension(&ext);
+            if let Some(schema) = &schema {
+                options = options.schema(schema);
+            }
+            ctx.read_json(paths.clone(), options).await?
+        }
+        "text" => {
+            let ext = extension(&paths, ".txt");
+            let schema = Schema::new(vec![Field::new("value", DataType::Utf8, true)]);
+            let options = CsvReadOptions::new()
+                .has_header(false)
+                .delimiter(b'\x1f')
+                .quote(b'\x1e')
+                .file_extension(&ext)
+                .schema(&schema);
+            ctx.read_csv(paths.clone(), options).await?
+        }
+        other => {
+            return Err(SparkError::unsupported(format!(
+                "the data source `{other}` (Ember reads parquet, csv, json and text)"
+            )));
+        }
+    };
+    Ok(frame.into_unoptimized_plan())
+}
+
+async fn read_csv(
+    planner: &Planner,
+    paths: &[String],
+    schema: Option<Schema>,
+    options: &HashMap<String, String>,
+) -> ConnectResult<LogicalPlan> {
+    let header = flag(options, "header");
+    let infer = flag(options, "inferSchema");
+    let delimiter = option(options, "sep")
+        .or(option(options, "delimiter"))
+        .and_then(|d| d.bytes().next())
+        .unwrap_or(b',');
+    let quote = option(options, "quote")
+        .and_then(|q| q.bytes().next())
+        .unwrap_or(b'"');
+    let ext = extension(paths, ".csv");
+    let base = || {
+        CsvReadOptions::new()
+            .has_header(header)
+            .delimiter(delimiter)
+            .quote(quote)
+            .file_extension(&ext)
+    };
+    let ctx = &planner.ctx;
+    // Spark reads every column as a string unless asked to infer types.
+    let schema = match schema {
+        Some(schema) => Some(schema),
+        None if infer => None,
+        None => {
+            let inferred = ctx.read_csv(paths.to_vec(), base()).await?;
+            Some(Schema::new(
+                inferred
+                    .schema()
+                    .fields()
+                    .iter()
+                    .map(|f| Field::new(f.name(), DataType::Utf8, true))
+                    .collect::<Vec<_>>(),
+            ))
+        }
+    };
+    let frame = match &schema {
+        Some(schema) => ctx.read_csv(paths.to_vec(), base().schema(schema)).await?,
+        None => ctx.read_csv(paths.to_vec(), base()).await?,
+    };
+    let plan = frame.into_unoptimized_plan();
+    if header {
+        return Ok(plan);
+    }
+    // Without a header Spark names the columns _c0, _c1, … (unless a schema named them).
+    if let Some(schema) = &schema
+        && !schema
+            .fields()
+            .iter()
+            .all(|f| f.name().starts_with("column_"))
+    {
+        return Ok(plan);
+    }
+    let exprs: Vec<Expr> = plan
+        .schema()
+        .columns()
+        .into_iter()
+        .enumerate()
+        .map(|(i, c)| Expr::Column(c).alias(format!("_c{i}")))
+        .collect();
+    Ok(LogicalPlanBuilder::from(plan).project(exprs)?.build()?)
+}
