@@ -114,15 +114,22 @@ impl Planner {
             }
             RelType::Filter(filter) => {
                 let input = self.input(filter.input.as_deref()).await?;
-                let scope = self.scope(input.schema());
-                let condition = scope.required(filter.condition.as_ref(), "filter")?;
-                Ok(self.frame(input).filter(condition)?.into_unoptimized_plan())
+                let Some(condition) = filter.condition.as_ref() else {
+                    return Err(SparkError::invalid_plan("a filter without a condition"));
+                };
+                match self.scope(input.schema()).expr(condition) {
+                    Ok(condition) => Ok(self.frame(input).filter(condition)?.into_unoptimized_plan()),
+                    Err(e) => self.filter_below_select(input, condition, e),
+                }
             }
             RelType::Join(join) => self.join(join).await,
             RelType::SetOp(set) => self.set_op(set).await,
             RelType::Sort(sort) => {
                 let input = self.input(sort.input.as_deref()).await?;
-                let scope = self.scope(input.schema());
+                // A sort may name columns the select below it dropped; the builder adds them
+                // back for the sort and removes them after.
+                let widened = self.with_hidden_columns(&input)?;
+                let scope = self.scope(widened.as_ref().map_or(input.schema(), |w| w.schema()));
                 let order = sort
                     .order
                     .iter()
@@ -353,6 +360,89 @@ impl Planner {
         }
     }
 
+    /// The schema of `input` widened by the columns the select at its top dropped, if it is a
+    /// select: Spark resolves filters and sorts against those too.
+    fn with_hidden_columns(&self, input: &LogicalPlan) -> ConnectResult<Option<LogicalPlan>> {
+        let LogicalPlan::Projection(projection) = input else {
+            return Ok(None);
+        };
+        let visible: std::collections::HashSet<String> =
+            input.schema().fields().iter().map(|f| f.name().to_lowercase()).collect();
+        let hidden: Vec<Expr> = projection
+            .input
+            .schema()
+            .columns()
+            .into_iter()
+            .filter(|c| !visible.contains(&c.name.to_lowercase()))
+            .map(Expr::Column)
+            .collect();
+        if hidden.is_empty() {
+            return Ok(None);
+        }
+        let mut exprs = projection.expr.clone();
+        exprs.extend(hidden);
+        Ok(Some(
+            LogicalPlanBuilder::from(projection.input.as_ref().clone())
+                .project(exprs)?
+                .build()?,
+        ))
+    }
+
+    /// `df.select("a").where(col("b") > 1)`: the filter runs before the select drops `b`.
+    fn filter_below_select(
+        &self,
+        input: LogicalPlan,
+        condition: &Expression,
+        unresolved: SparkError,
+    ) -> ConnectResult<LogicalPlan> {
+        let Some(widened) = self.with_hidden_columns(&input)? else {
+            return Err(unresolved);
+        };
+        let Ok(condition) = self.scope(widened.schema()).expr(condition) else {
+            return Err(unresolved);
+        };
+        let columns: Vec<Expr> = input.schema().columns().into_iter().map(Expr::Column).collect();
+        Ok(LogicalPlanBuilder::from(widened)
+            .filter(condition)?
+            .project(columns)?
+            .build()?)
+    }
+
+    /// INTERSECT ALL and EXCEPT ALL with Spark's multiplicities: the n-th copy of a row on the
+    /// left matches the n-th copy on the right (nulls equal).
+    fn set_all(&self, left: LogicalPlan, right: LogicalPlan, join_type: JoinType) -> ConnectResult<LogicalPlan> {
+        let numbered = |plan: LogicalPlan, alias: &str| -> ConnectResult<LogicalPlan> {
+            let plan = LogicalPlanBuilder::from(plan).alias(alias)?.build()?;
+            let columns: Vec<Expr> = plan.schema().columns().into_iter().map(Expr::Column).collect();
+            let number = datafusion::functions_window::expr_fn::row_number()
+                .partition_by(columns.clone())
+                .build()?
+                .alias("__copy");
+            let mut all = columns;
+            all.push(number);
+            Ok(self.frame(plan).select(all)?.into_unoptimized_plan())
+        };
+        let left = numbered(left, "__left")?;
+        let right = numbered(right, "__right")?;
+        let left_columns = left.schema().columns();
+        let right_columns = right.schema().columns();
+        let output: Vec<Expr> = left_columns[..left_columns.len() - 1]
+            .iter()
+            .cloned()
+            .map(Expr::Column)
+            .collect();
+        Ok(LogicalPlanBuilder::from(left)
+            .join_detailed(
+                right,
+                join_type,
+                (left_columns, right_columns),
+                None,
+                datafusion::common::NullEquality::NullEqualsNull,
+            )?
+            .project(output)?
+            .build()?)
+    }
+
     /// `select`: expressions with Spark's names, window functions, and explode.
     pub fn project(
         &mut self,
@@ -574,11 +664,17 @@ impl Planner {
             }
             SetOpType::Intersect => {
                 check_same_width(&left, &right, "INTERSECT")?;
-                Ok(LogicalPlanBuilder::intersect(left, right, all)?)
+                if all {
+                    return self.set_all(left, right, JoinType::LeftSemi);
+                }
+                Ok(LogicalPlanBuilder::intersect(left, right, false)?)
             }
             SetOpType::Except => {
                 check_same_width(&left, &right, "EXCEPT")?;
-                Ok(LogicalPlanBuilder::except(left, right, all)?)
+                if all {
+                    return self.set_all(left, right, JoinType::LeftAnti);
+                }
+                Ok(LogicalPlanBuilder::except(left, right, false)?)
             }
             SetOpType::Unspecified => {
                 Err(SparkError::invalid_plan("a set operation without a kind"))

@@ -136,7 +136,45 @@ fn schema_from_bytes(bytes: &[u8]) -> Result<SchemaRef> {
 
 /// A plan as bytes for the wire.
 pub fn encode_plan(plan: Arc<dyn ExecutionPlan>) -> Result<Vec<u8>> {
+    let plan = unproject_series(plan)?;
     Ok(PhysicalPlanNode::try_from_physical_plan(plan, &EmberCodec)?.encode_to_vec())
+}
+
+/// DataFusion's encoding of `range`/`generate_series` keeps the projected schema but not the
+/// projection, so a series whose only column was projected away (`count(*)` over it) decodes
+/// into a generator that makes a column the schema lacks. Such a series is sent whole, with
+/// the projection as a separate (empty) step.
+fn unproject_series(plan: Arc<dyn ExecutionPlan>) -> Result<Arc<dyn ExecutionPlan>> {
+    use datafusion::common::tree_node::{Transformed, TreeNode};
+    use datafusion::functions_table::generate_series::GenericSeriesState;
+    use datafusion::physical_plan::memory::LazyMemoryExec;
+    use datafusion::physical_plan::projection::ProjectionExec;
+    plan.transform_up(|node| {
+        let Some(series) = node.downcast_ref::<LazyMemoryExec>() else {
+            return Ok(Transformed::no(node));
+        };
+        let [generator] = series.generators().as_slice() else {
+            return Ok(Transformed::no(node));
+        };
+        let is_int_series = generator
+            .read()
+            .as_any()
+            .downcast_ref::<GenericSeriesState<i64>>()
+            .is_some();
+        if !is_int_series || !series.schema().fields().is_empty() {
+            return Ok(Transformed::no(node));
+        }
+        let whole = Arc::new(Schema::new(vec![arrow::datatypes::Field::new(
+            "value",
+            arrow::datatypes::DataType::Int64,
+            false,
+        )]));
+        let unprojected = LazyMemoryExec::try_new(whole, vec![generator.clone()])?;
+        let empty: Vec<datafusion::physical_plan::projection::ProjectionExpr> = Vec::new();
+        let projected = ProjectionExec::try_new(empty, Arc::new(unprojected))?;
+        Ok(Transformed::yes(Arc::new(projected) as Arc<dyn ExecutionPlan>))
+    })
+    .map(|t| t.data)
 }
 
 /// A plan from the wire, with functions and settings from `context`.

@@ -65,6 +65,21 @@ pub enum Outcome {
     Done,
 }
 
+/// Spark's `CREATE TEMPORARY VIEW`: every view Ember makes lives in its session already, so
+/// the TEMPORARY (and GLOBAL TEMPORARY) view is planned as a plain one.
+fn session_scoped_views(statement: Statement) -> Statement {
+    match statement {
+        Statement::Statement(ast) => {
+            let mut ast = *ast;
+            if let AstStatement::CreateView(view) = &mut ast {
+                view.temporary = false;
+            }
+            Statement::Statement(Box::new(ast))
+        }
+        other => other,
+    }
+}
+
 const BROADCAST_THRESHOLD: &str = "spark.sql.autoBroadcastJoinThreshold";
 const BROADCAST_BYTES: &str = "datafusion.optimizer.hash_join_single_partition_threshold";
 const BROADCAST_ROWS: &str = "datafusion.optimizer.hash_join_single_partition_threshold_rows";
@@ -215,7 +230,7 @@ impl EmberSession {
             .build()?
             .parse_statements()?;
         Ok(Script {
-            statements: statements.into_iter().collect(),
+            statements: statements.into_iter().map(session_scoped_views).collect(),
         })
     }
 
