@@ -48,8 +48,10 @@ class Server:
             raise RuntimeError("ember server did not start:\n" + "".join(self.log))
 
     def url(self, token=None):
-        suffix = f"/;token={token}" if token else ""
-        return f"sc://127.0.0.1:{self.port}{suffix}"
+        if token:
+            # PySpark sends a token in the clear only to `localhost`; elsewhere it needs TLS.
+            return f"sc://localhost:{self.port}/;token={token}"
+        return f"sc://127.0.0.1:{self.port}"
 
     def stop(self):
         self.process.terminate()

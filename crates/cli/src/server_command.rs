@@ -95,16 +95,30 @@ fn serve(args: ServerArgs) -> Result<(), String> {
         .local_addr()
         .map_err(|e| format!("cannot read the listening address: {e}"))?;
     let service = SparkConnectServer::new(Arc::new(ConnectService::new(factory)), token.clone());
+    let scheme_note = match (
+        conf.get("ember.connect.tls.cert").is_some(),
+        token.is_some(),
+    ) {
+        (true, true) => "/;use_ssl=true;token=…",
+        (true, false) => "/;use_ssl=true",
+        (false, true) => "/;token=…",
+        (false, false) => "",
+    };
     eprintln!(
-        "Ember {} serving Spark Connect on sc://{address}{} (master {})",
+        "Ember {} serving Spark Connect on sc://{address}{scheme_note} (master {})",
         env!("CARGO_PKG_VERSION"),
-        if token.is_some() { "/;token=…" } else { "" },
         conf.get("spark.master").unwrap_or("local[*]"),
     );
     let incoming = tonic::transport::server::TcpIncoming::from(listener).with_nodelay(Some(true));
+    let mut builder = tonic::transport::Server::builder();
+    if let Some(tls) = connect_tls(&conf)? {
+        builder = builder
+            .tls_config(tls)
+            .map_err(|e| format!("ember.connect.tls.*: {e}"))?;
+    }
     runtime
         .block_on(
-            tonic::transport::Server::builder()
+            builder
                 .add_service(service)
                 .serve_with_incoming_shutdown(incoming, async {
                     let _ = tokio::signal::ctrl_c().await;
@@ -113,4 +127,33 @@ fn serve(args: ServerArgs) -> Result<(), String> {
         .map_err(|e| format!("the Spark Connect server stopped: {e}"))?;
     drop(application);
     Ok(())
+}
+
+/// Server TLS from `ember.connect.tls.cert` and `.key`: both or neither.
+fn connect_tls(
+    conf: &ember_config::EmberConf,
+) -> Result<Option<tonic::transport::ServerTlsConfig>, String> {
+    let (cert, key) = match (
+        conf.get("ember.connect.tls.cert"),
+        conf.get("ember.connect.tls.key"),
+    ) {
+        (None, None) => return Ok(None),
+        (Some(cert), Some(key)) => (cert, key),
+        _ => {
+            return Err(
+                "TLS for Spark Connect needs both ember.connect.tls.cert and ember.connect.tls.key"
+                    .into(),
+            );
+        }
+    };
+    let read = |path: &str, key: &str| {
+        std::fs::read(path).map_err(|e| format!("{key}: cannot read {path}: {e}"))
+    };
+    let identity = tonic::transport::Identity::from_pem(
+        read(cert, "ember.connect.tls.cert")?,
+        read(key, "ember.connect.tls.key")?,
+    );
+    Ok(Some(
+        tonic::transport::ServerTlsConfig::new().identity(identity),
+    ))
 }

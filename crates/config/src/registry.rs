@@ -47,6 +47,22 @@ pub static KEYS: &[ConfKey] = &[
         session: false,
     },
     ConfKey {
+        name: "ember.connect.tls.cert",
+        kind: ValueKind::String,
+        default: None,
+        doc: "PEM certificate chain `ember server` presents to Spark Connect clients; with `ember.connect.tls.key` it serves TLS. PySpark sends a token to any host but `localhost` only over TLS (`sc://HOST:PORT/;token=TOKEN`, trusting the CA through GRPC_DEFAULT_SSL_ROOTS_FILE_PATH or the system store).",
+        secret: false,
+        session: false,
+    },
+    ConfKey {
+        name: "ember.connect.tls.key",
+        kind: ValueKind::String,
+        default: None,
+        doc: "PEM private key for `ember.connect.tls.cert`.",
+        secret: false,
+        session: false,
+    },
+    ConfKey {
         name: "ember.driver.minExecutors",
         kind: ValueKind::Int {
             min: 0,

@@ -118,7 +118,9 @@ impl Planner {
                     return Err(SparkError::invalid_plan("a filter without a condition"));
                 };
                 match self.scope(input.schema()).expr(condition) {
-                    Ok(condition) => Ok(self.frame(input).filter(condition)?.into_unoptimized_plan()),
+                    Ok(condition) => {
+                        Ok(self.frame(input).filter(condition)?.into_unoptimized_plan())
+                    }
                     Err(e) => self.filter_below_select(input, condition, e),
                 }
             }
@@ -366,8 +368,12 @@ impl Planner {
         let LogicalPlan::Projection(projection) = input else {
             return Ok(None);
         };
-        let visible: std::collections::HashSet<String> =
-            input.schema().fields().iter().map(|f| f.name().to_lowercase()).collect();
+        let visible: std::collections::HashSet<String> = input
+            .schema()
+            .fields()
+            .iter()
+            .map(|f| f.name().to_lowercase())
+            .collect();
         let hidden: Vec<Expr> = projection
             .input
             .schema()
@@ -401,7 +407,12 @@ impl Planner {
         let Ok(condition) = self.scope(widened.schema()).expr(condition) else {
             return Err(unresolved);
         };
-        let columns: Vec<Expr> = input.schema().columns().into_iter().map(Expr::Column).collect();
+        let columns: Vec<Expr> = input
+            .schema()
+            .columns()
+            .into_iter()
+            .map(Expr::Column)
+            .collect();
         Ok(LogicalPlanBuilder::from(widened)
             .filter(condition)?
             .project(columns)?
@@ -410,10 +421,20 @@ impl Planner {
 
     /// INTERSECT ALL and EXCEPT ALL with Spark's multiplicities: the n-th copy of a row on the
     /// left matches the n-th copy on the right (nulls equal).
-    fn set_all(&self, left: LogicalPlan, right: LogicalPlan, join_type: JoinType) -> ConnectResult<LogicalPlan> {
+    fn set_all(
+        &self,
+        left: LogicalPlan,
+        right: LogicalPlan,
+        join_type: JoinType,
+    ) -> ConnectResult<LogicalPlan> {
         let numbered = |plan: LogicalPlan, alias: &str| -> ConnectResult<LogicalPlan> {
             let plan = LogicalPlanBuilder::from(plan).alias(alias)?.build()?;
-            let columns: Vec<Expr> = plan.schema().columns().into_iter().map(Expr::Column).collect();
+            let columns: Vec<Expr> = plan
+                .schema()
+                .columns()
+                .into_iter()
+                .map(Expr::Column)
+                .collect();
             let number = datafusion::functions_window::expr_fn::row_number()
                 .partition_by(columns.clone())
                 .build()?

@@ -172,7 +172,9 @@ fn unproject_series(plan: Arc<dyn ExecutionPlan>) -> Result<Arc<dyn ExecutionPla
         let unprojected = LazyMemoryExec::try_new(whole, vec![generator.clone()])?;
         let empty: Vec<datafusion::physical_plan::projection::ProjectionExpr> = Vec::new();
         let projected = ProjectionExec::try_new(empty, Arc::new(unprojected))?;
-        Ok(Transformed::yes(Arc::new(projected) as Arc<dyn ExecutionPlan>))
+        Ok(Transformed::yes(
+            Arc::new(projected) as Arc<dyn ExecutionPlan>
+        ))
     })
     .map(|t| t.data)
 }
