@@ -62,6 +62,7 @@ const DATE_PARTS: &[(&str, &str)] = &[
     ("quarter", "quarter"),
     ("month", "month"),
     ("day", "day"),
+    ("dayofmonth", "day"),
     ("dayofweek", "dow"),
     ("dayofyear", "doy"),
     ("weekofyear", "week"),
@@ -183,15 +184,23 @@ fn operator(scope: &Scope<'_>, name: &str, args: &[Expr]) -> ConnectResult<Optio
             // Spark's `/` on integers and floats is double division; decimals stay decimal.
             let numeric = is_integral_or_float(&scope.type_of(&left)?)
                 && is_integral_or_float(&scope.type_of(&right)?);
-            return Ok(Some(if numeric {
-                binary(
-                    Expr::Cast(Cast::new(Box::new(left), DataType::Float64)),
+            if !numeric {
+                return Ok(Some(binary(left, Operator::Divide, right)));
+            }
+            let double = |e: Expr| Expr::Cast(Cast::new(Box::new(e), DataType::Float64));
+            // ANSI mode (Spark 4's default) raises DIVIDE_BY_ZERO instead of giving infinity:
+            // a zero divisor takes a branch that divides integers, which fails as Spark does.
+            let as_long = Expr::Cast(Cast::new(Box::new(right.clone()), DataType::Int64));
+            let failing = double(binary(as_long.clone(), Operator::Divide, as_long));
+            return Ok(Some(Expr::Case(Case::new(
+                None,
+                vec![(Box::new(right.clone().eq(lit(0))), Box::new(failing))],
+                Some(Box::new(binary(
+                    double(left),
                     Operator::Divide,
-                    Expr::Cast(Cast::new(Box::new(right), DataType::Float64)),
-                )
-            } else {
-                binary(left, Operator::Divide, right)
-            }));
+                    double(right),
+                ))),
+            ))));
         }
         "not" | "!" => {
             arity(name, args, 1)?;
@@ -302,6 +311,35 @@ fn special(
                 ));
             }
             agg::count_distinct(args[0].clone())
+        }
+        // DataFusion's approx_distinct takes no floats; their text has the same distinct values.
+        "approx_count_distinct" => {
+            let value = single(name, &args)?;
+            let value = if scope.type_of(&value)?.is_floating() {
+                Expr::Cast(Cast::new(Box::new(value), DataType::Utf8))
+            } else {
+                value
+            };
+            agg::approx_distinct(value)
+        }
+        // first(col, ignorenulls) / last(col, ignorenulls).
+        "first" | "last" | "first_value" | "last_value" | "any_value" if !args.is_empty() => {
+            let udaf = if name.starts_with("last") {
+                datafusion::functions_aggregate::first_last::last_value_udaf()
+            } else {
+                datafusion::functions_aggregate::first_last::first_value_udaf()
+            };
+            let ignore_nulls = matches!(
+                args.get(1),
+                Some(Expr::Literal(ScalarValue::Boolean(Some(true)), _))
+            );
+            let call = udaf.call(vec![args[0].clone()]);
+            if ignore_nulls {
+                call.null_treatment(datafusion::logical_expr::expr::NullTreatment::IgnoreNulls)
+                    .build()?
+            } else {
+                call
+            }
         }
         "collect_set" => agg::array_agg(single(name, &args)?).distinct().build()?,
         "percentile_approx" | "approx_percentile" => {

@@ -97,7 +97,9 @@ fn decimal(d: &literal::Decimal) -> ConnectResult<ScalarValue> {
         None => (false, text.strip_prefix('+').unwrap_or(text)),
     };
     let (whole, fraction) = digits.split_once('.').unwrap_or((digits, ""));
-    let scale = d.scale.unwrap_or(fraction.len() as i32);
+    // Spark types a decimal literal by its digits (PySpark sends decimal(10,0) for any
+    // `lit(Decimal(...))`), widening to the declared scale when that is larger.
+    let scale = d.scale.unwrap_or(0).max(fraction.len() as i32);
     let mut fraction = fraction.to_string();
     let wanted = usize::try_from(scale).unwrap_or(0);
     while fraction.len() < wanted {
@@ -117,7 +119,7 @@ fn decimal(d: &literal::Decimal) -> ConnectResult<ScalarValue> {
         })
         .map_err(|_| SparkError::invalid_plan(format!("`{text}` is not a decimal number")))?;
     let digits_count = combined.trim_start_matches('0').len().max(1) as i32;
-    let precision = d.precision.unwrap_or(digits_count.max(scale)).clamp(1, 38);
+    let precision = digits_count.max(scale).clamp(1, 38);
     Ok(ScalarValue::Decimal128(
         Some(if negative { -unscaled } else { unscaled }),
         precision as u8,

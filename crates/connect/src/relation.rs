@@ -859,8 +859,20 @@ impl Planner {
         )?
         .build()?;
         // The declared schema names and types the columns.
+        // (Only when they differ: an identity projection here trips DataFusion's optimizer
+        // on struct field access.)
+        let differs = |schema: &Schema| {
+            schema
+                .fields()
+                .iter()
+                .zip(arrow_schema.fields())
+                .any(|(want, have)| {
+                    want.name() != have.name() || want.data_type() != have.data_type()
+                })
+        };
         if let Some(schema) = schema
             && schema.fields().len() == arrow_schema.fields().len()
+            && differs(&schema)
         {
             let exprs: Vec<Expr> = plan
                 .schema()

@@ -1,0 +1,50 @@
+"""Errors reach PySpark as the exceptions its users catch, with Spark's error classes."""
+
+import pytest
+from pyspark.errors import AnalysisException, ArithmeticException, NumberFormatException, ParseException
+from pyspark.sql import functions as F
+
+
+def test_unresolved_column_names_the_column(spark):
+    df = spark.range(3)
+    with pytest.raises(AnalysisException) as error:
+        df.select("no_such_column").collect()
+    assert error.value.getCondition() == "UNRESOLVED_COLUMN.WITH_SUGGESTION"
+    assert "no_such_column" in str(error.value)
+    assert error.value.getMessageParameters()["objectName"] == "`no_such_column`"
+
+
+def test_missing_table_and_bad_sql(spark):
+    with pytest.raises(AnalysisException) as error:
+        spark.table("nowhere").collect()
+    assert error.value.getCondition() == "TABLE_OR_VIEW_NOT_FOUND"
+    with pytest.raises(ParseException):
+        spark.sql("selec 1").collect()
+    with pytest.raises(AnalysisException) as error:
+        spark.sql("select * from nowhere").collect()
+    assert "nowhere" in str(error.value)
+
+
+def test_arithmetic_and_cast_errors_follow_ansi_mode(spark):
+    with pytest.raises(ArithmeticException) as error:
+        spark.range(1).select(F.lit(1) / F.lit(0)).collect()
+    assert error.value.getCondition() == "DIVIDE_BY_ZERO"
+    with pytest.raises(ArithmeticException):
+        spark.range(3).select(F.col("id") / (F.col("id") - 1)).collect()
+    with pytest.raises(NumberFormatException) as error:
+        spark.sql("select cast('abc' as int)").collect()
+    assert error.value.getCondition() == "CAST_INVALID_INPUT"
+    # try_cast tolerates what cast refuses.
+    assert spark.range(1).select(F.lit("abc").try_cast("int").alias("v")).first().v is None
+
+
+def test_unknown_function_is_an_analysis_error(spark):
+    with pytest.raises(AnalysisException) as error:
+        spark.range(1).select(F.call_function("no_such_function", F.col("id"))).collect()
+    assert error.value.getCondition() == "UNRESOLVED_ROUTINE"
+
+
+def test_reading_a_missing_path(spark, tmp_path):
+    with pytest.raises(AnalysisException) as error:
+        spark.read.parquet(str(tmp_path / "missing")).collect()
+    assert error.value.getCondition() == "PATH_NOT_FOUND"

@@ -1,0 +1,139 @@
+"""Types, literals, casts, functions and windows, as Spark computes them."""
+
+import datetime
+import decimal
+
+import pytest
+from pyspark.sql import Row, Window
+from pyspark.sql import functions as F
+from pyspark.sql.types import (
+    ArrayType, BooleanType, ByteType, DateType, DecimalType, DoubleType, FloatType, IntegerType,
+    LongType, MapType, ShortType, StringType, StructField, StructType, TimestampType,
+)
+
+
+def test_every_type_round_trips(spark):
+    schema = StructType([
+        StructField("b", BooleanType()), StructField("i8", ByteType()), StructField("i16", ShortType()),
+        StructField("i32", IntegerType()), StructField("i64", LongType()), StructField("f", FloatType()),
+        StructField("d", DoubleType()), StructField("dec", DecimalType(12, 3)), StructField("s", StringType()),
+        StructField("day", DateType()), StructField("ts", TimestampType()),
+        StructField("arr", ArrayType(IntegerType())), StructField("m", MapType(StringType(), LongType())),
+        StructField("st", StructType([StructField("x", IntegerType()), StructField("y", StringType())])),
+    ])
+    row = (True, 1, 2, 3, 4, 1.5, 2.25, decimal.Decimal("123.456"), "héllo", datetime.date(2024, 2, 29),
+           datetime.datetime(2024, 1, 2, 3, 4, 5, 678000), [1, None, 3], {"k": 7}, Row(x=1, y="z"))
+    df = spark.createDataFrame([row, tuple(None for _ in row)], schema)
+    assert df.schema == schema
+    got = df.collect()
+    assert tuple(got[0]) == row
+    assert all(v is None for v in got[1])
+
+
+def test_literals_of_each_kind(spark):
+    row = spark.range(1).select(
+        F.lit(True).alias("b"), F.lit(7).alias("i"), F.lit(2**40).alias("l"), F.lit(1.25).alias("d"),
+        F.lit(decimal.Decimal("9.99")).alias("dec"), F.lit("s").alias("s"),
+        F.lit(datetime.date(2020, 1, 1)).alias("day"), F.lit(None).alias("n"), F.array(F.lit(1), F.lit(2)).alias("a"),
+    ).first()
+    assert row == Row(b=True, i=7, l=2**40, d=1.25, dec=decimal.Decimal("9.99"), s="s",
+                      day=datetime.date(2020, 1, 1), n=None, a=[1, 2])
+
+
+def test_casts(spark):
+    row = spark.range(1).select(
+        F.lit("42").cast("int").alias("i"), F.lit(3.99).cast("int").alias("t"),
+        F.lit("2024-05-06").cast("date").alias("d"), F.lit(5).cast("string").alias("s"),
+        F.lit("1.5").cast(DecimalType(4, 2)).alias("dec"),
+    ).first()
+    assert row == Row(i=42, t=3, d=datetime.date(2024, 5, 6), s="5", dec=decimal.Decimal("1.50"))
+
+
+def test_arithmetic_comparison_and_boolean(spark):
+    row = spark.range(1).select(
+        (F.lit(7) / F.lit(2)).alias("div"), (F.lit(7) % F.lit(3)).alias("mod"), (-F.lit(3)).alias("neg"),
+        (F.lit(1) == F.lit(1)).alias("eq"), (F.lit(None) == F.lit(1)).alias("null_eq"),
+        F.lit(None).eqNullSafe(F.lit(None)).alias("safe"), (F.lit(True) & ~F.lit(False)).alias("and_not"),
+        F.lit(5).between(1, 10).alias("between"), F.lit(2).isin(1, 2, 3).alias("isin"),
+    ).first()
+    assert row == Row(div=3.5, mod=1, neg=-3, eq=True, null_eq=None, safe=True, and_not=True, between=True, isin=True)
+
+
+def test_string_and_regex_functions(spark):
+    df = spark.createDataFrame([("  Hello World  ",)], ["s"])
+    row = df.select(
+        F.trim("s").alias("t"), F.upper(F.trim("s")).alias("u"), F.length(F.trim("s")).alias("n"),
+        F.substring(F.trim("s"), 1, 5).alias("sub"), F.concat_ws("-", F.lit("a"), F.lit("b")).alias("cw"),
+        F.regexp_replace(F.trim("s"), "o", "0").alias("rr"), F.trim("s").rlike("^H.*d$").alias("rl"),
+        F.trim("s").like("Hello%").alias("lk"), F.trim("s").startswith("Hell").alias("sw"),
+        F.trim("s").contains("lo W").alias("ct"), F.lpad(F.lit("7"), 3, "0").alias("pad"),
+        F.regexp_replace(F.lit("2024-05"), r"(\d+)-(\d+)", "$2/$1").alias("groups"),
+    ).first()
+    assert row == Row(t="Hello World", u="HELLO WORLD", n=11, sub="Hello", cw="a-b", rr="Hell0 W0rld",
+                      rl=True, lk=True, sw=True, ct=True, pad="007", groups="05/2024")
+
+
+def test_date_time_functions(spark):
+    df = spark.createDataFrame([(datetime.date(2024, 3, 15),)], ["d"])
+    row = df.select(
+        F.year("d").alias("y"), F.month("d").alias("m"), F.dayofmonth("d").alias("dd"),
+        F.dayofweek("d").alias("dow"), F.date_add("d", 20).alias("plus"), F.date_sub("d", 15).alias("minus"),
+        F.datediff(F.lit("2024-04-01").cast("date"), "d").alias("diff"),
+        F.date_format("d", "dd/MM/yyyy").alias("fmt"), F.to_date(F.lit("15.03.2024"), "dd.MM.yyyy").alias("parsed"),
+        F.trunc("d", "month").alias("first"),
+    ).first()
+    assert row == Row(y=2024, m=3, dd=15, dow=6, plus=datetime.date(2024, 4, 4), minus=datetime.date(2024, 2, 29),
+                      diff=17, fmt="15/03/2024", parsed=datetime.date(2024, 3, 15), first=datetime.date(2024, 3, 1))
+
+
+def test_math_and_conditional_functions(spark):
+    row = spark.range(1).select(
+        F.abs(F.lit(-2)).alias("abs"), F.sqrt(F.lit(16.0)).alias("sqrt"), F.pow(F.lit(2), F.lit(10)).alias("pow"),
+        F.round(F.lit(2.5)).alias("r"), F.round(F.lit(1.2345), 2).alias("r2"), F.floor(F.lit(2.7)).alias("fl"),
+        F.ceil(F.lit(2.1)).alias("ce"), F.log10(F.lit(1000.0)).alias("lg"),
+        F.when(F.lit(1) > 2, "a").when(F.lit(1) < 2, "b").otherwise("c").alias("w"),
+        F.coalesce(F.lit(None), F.lit(3)).alias("co"), F.nvl(F.lit(None), F.lit(4)).alias("nv"),
+        F.greatest(F.lit(1), F.lit(5), F.lit(3)).alias("gr"),
+    ).first()
+    assert row == Row(abs=2, sqrt=4.0, pow=1024.0, r=3.0, r2=1.23, fl=2, ce=3, lg=3.0, w="b", co=3, nv=4, gr=5)
+
+
+def test_aggregate_functions(spark):
+    df = spark.createDataFrame([("a", 1.0), ("a", 3.0), ("b", 5.0), ("b", None)], ["k", "v"])
+    rows = {r.k: r for r in df.groupBy("k").agg(
+        F.count("v").alias("n"), F.sum("v").alias("s"), F.avg("v").alias("a"), F.min("v").alias("lo"),
+        F.max("v").alias("hi"), F.collect_list("v").alias("cl"), F.collect_set("v").alias("cs"),
+        F.stddev("v").alias("sd"), F.variance("v").alias("var"), F.countDistinct("v").alias("cd"),
+        F.approx_count_distinct("v").alias("acd"),
+    ).collect()}
+    assert rows["a"].n == 2 and rows["a"].s == 4.0 and rows["a"].a == 2.0 and rows["a"].lo == 1.0 and rows["a"].hi == 3.0
+    assert sorted(rows["a"].cl) == [1.0, 3.0] and sorted(rows["a"].cs) == [1.0, 3.0]
+    assert rows["a"].sd == pytest.approx(1.41421356) and rows["a"].var == pytest.approx(2.0)
+    assert rows["a"].cd == 2 and rows["a"].acd == 2
+    assert rows["b"].n == 1 and rows["b"].sd is None
+    total = df.agg(F.percentile_approx("v", 0.5).alias("median"), F.first("k").alias("f")).first()
+    assert total.median == 3.0 and total.f in ("a", "b")
+
+
+def test_window_functions(spark):
+    df = spark.createDataFrame([("a", 1), ("a", 2), ("a", 2), ("b", 5)], ["k", "v"])
+    w = Window.partitionBy("k").orderBy("v")
+    rows = df.select(
+        "k", "v", F.row_number().over(w).alias("rn"), F.rank().over(w).alias("rk"),
+        F.dense_rank().over(w).alias("dr"), F.lag("v").over(w).alias("prev"), F.lead("v", 1, -1).over(w).alias("next"),
+        F.ntile(2).over(w).alias("tile"),
+        F.sum("v").over(w.rowsBetween(Window.unboundedPreceding, Window.currentRow)).alias("running"),
+    ).orderBy("k", "rn").collect()
+    assert [(r.rn, r.rk, r.dr, r.prev, r.next, r.tile, r.running) for r in rows] == [
+        (1, 1, 1, None, 2, 1, 1), (2, 2, 2, 1, 2, 1, 3), (3, 2, 2, 2, -1, 2, 5), (1, 1, 1, None, -1, 1, 5),
+    ]
+
+
+def test_collections_and_structs(spark):
+    df = spark.createDataFrame([([3, 1, 2], {"a": 1}, Row(x=1, y="q"))], "arr array<int>, m map<string,int>, st struct<x:int,y:string>")
+    row = df.select(
+        F.array_contains("arr", 2).alias("has"), F.size("arr").alias("n"), F.col("arr")[0].alias("first"),
+        F.col("m")["a"].alias("ma"), F.col("st.y").alias("sy"), F.col("st")["x"].alias("sx"),
+        F.struct(F.lit(1).alias("one")).alias("made"),
+    ).first()
+    assert row == Row(has=True, n=3, first=3, ma=1, sy="q", sx=1, made=Row(one=1))
