@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# The whole test suite, exactly as CI runs it: formatting, lints, then every test.
+# The whole test suite, exactly as CI runs it: formatting, lints, the Rust tests, then the
+# PySpark suite against real `ember server` processes.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/setup.sh
@@ -10,3 +11,6 @@ echo "== cargo clippy" >&2
 cargo clippy --workspace --all-targets --locked -- -D warnings
 echo "== cargo nextest" >&2
 cargo nextest run --workspace --locked --no-fail-fast
+echo "== pytest: PySpark (pyspark-client) against ember server" >&2
+cargo build --locked --bin ember
+target/ember-py/bin/python -m pytest python/tests -q -c python/pytest.ini

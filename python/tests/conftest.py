@@ -5,6 +5,7 @@ import os
 import socket
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 from pathlib import Path
@@ -28,8 +29,11 @@ class Server:
     def __init__(self, master, *extra):
         self.port = free_port()
         self.log = []
+        # Its own working directory: saved tables go to ./spark-warehouse, as in Spark.
+        self.workdir = tempfile.TemporaryDirectory(prefix="ember-server-")
         self.process = subprocess.Popen(
             [str(EMBER), "server", "--master", master, "--port", str(self.port), *extra],
+            cwd=self.workdir.name,
             stdout=subprocess.DEVNULL,
             stderr=subprocess.PIPE,
             text=True,
@@ -59,6 +63,7 @@ class Server:
             self.process.wait(30)
         except subprocess.TimeoutExpired:
             self.process.kill()
+        self.workdir.cleanup()
 
 
 def connect(url):

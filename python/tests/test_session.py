@@ -54,9 +54,13 @@ def test_a_token_is_required_when_configured():
         assert good.range(2).count() == 2
         good.stop()
         for url in (server.url(), server.url("wrong")):
+            refused = connect(url)
             with pytest.raises((SparkConnectGrpcException, SparkConnectException)) as error:
-                connect(url).range(1).collect()
+                refused.range(1).collect()
             assert "UNAUTHENTICATED" in str(error.value) or "token" in str(error.value)
+            # Stopped while the server runs: a session left open would retry against a
+            # stopped server when the interpreter exits.
+            refused.stop()
     finally:
         server.stop()
 

@@ -242,7 +242,8 @@ fn tables_plan(planner: &Planner, names: Vec<String>) -> ConnectResult<LogicalPl
         })
         .collect();
     let mut builder =
-        datafusion::arrow::array::ListBuilder::new(datafusion::arrow::array::StringBuilder::new());
+        datafusion::arrow::array::ListBuilder::new(datafusion::arrow::array::StringBuilder::new())
+            .with_field(item.clone());
     for ns in namespaces {
         match ns {
             Some(parts) => {

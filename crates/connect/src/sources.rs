@@ -66,10 +66,13 @@ pub async fn read(planner: &Planner, source: &DataSource) -> ConnectResult<Logic
         _ => None,
     };
     let ctx = &planner.ctx;
+    let partitions = partition_columns(&paths);
     let frame = match format.as_str() {
         "parquet" => {
             let ext = extension(&paths, ".parquet");
-            let mut options = ParquetReadOptions::default().file_extension(&ext);
+            let mut options = ParquetReadOptions::default()
+                .file_extension(&ext)
+                .table_partition_cols(partitions.clone());
             if let Some(schema) = &schema {
                 options = options.schema(schema);
             }
@@ -78,7 +81,9 @@ pub async fn read(planner: &Planner, source: &DataSource) -> ConnectResult<Logic
         "csv" => return read_csv(planner, &paths, schema, &source.options).await,
         "json" => {
             let ext = extension(&paths, ".json");
-            let mut options = JsonReadOptions::default().file_extension(&ext);
+            let mut options = JsonReadOptions::default()
+                .file_extension(&ext)
+                .table_partition_cols(partitions.clone());
             if let Some(schema) = &schema {
                 options = options.schema(schema);
             }
@@ -104,6 +109,48 @@ pub async fn read(planner: &Planner, source: &DataSource) -> ConnectResult<Logic
     Ok(frame.into_unoptimized_plan())
 }
 
+/// Hive-style partition directories under the first path (`k=a/…`), as Spark discovers
+/// them: integer-valued ones are read as bigint, others as string.
+fn partition_columns(paths: &[String]) -> Vec<(String, DataType)> {
+    let mut columns = Vec::new();
+    let Some(mut dir) = paths.first().map(std::path::PathBuf::from) else {
+        return columns;
+    };
+    while dir.is_dir() {
+        let mut values: Vec<String> = Vec::new();
+        let mut name: Option<String> = None;
+        let mut next = None;
+        for entry in std::fs::read_dir(&dir).into_iter().flatten().flatten() {
+            let file_name = entry.file_name().to_string_lossy().to_string();
+            if !entry.path().is_dir() || file_name.starts_with(['.', '_']) {
+                continue;
+            }
+            let Some((key, value)) = file_name.split_once('=') else {
+                continue;
+            };
+            if name.get_or_insert_with(|| key.to_string()) != key {
+                return columns;
+            }
+            values.push(value.to_string());
+            next.get_or_insert(entry.path());
+        }
+        let (Some(name), Some(next)) = (name, next) else {
+            break;
+        };
+        let integral = values.iter().all(|v| v.parse::<i64>().is_ok());
+        columns.push((
+            name,
+            if integral {
+                DataType::Int64
+            } else {
+                DataType::Utf8
+            },
+        ));
+        dir = next;
+    }
+    columns
+}
+
 async fn read_csv(
     planner: &Planner,
     paths: &[String],
@@ -120,8 +167,10 @@ async fn read_csv(
         .and_then(|q| q.bytes().next())
         .unwrap_or(b'"');
     let ext = extension(paths, ".csv");
+    let partitions = partition_columns(paths);
     let base = || {
         CsvReadOptions::new()
+            .table_partition_cols(partitions.clone())
             .has_header(header)
             .delimiter(delimiter)
             .quote(quote)

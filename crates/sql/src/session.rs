@@ -130,7 +130,12 @@ impl EmberSession {
         }
         apply_session_settings(&conf, &mut config)?;
 
-        let mut runtime = RuntimeEnvBuilder::new();
+        // No cached file listings: a directory written to (by this session or anyone) must
+        // read back as it is now, as Spark reads it.
+        let mut runtime = RuntimeEnvBuilder::new().with_cache_manager(
+            datafusion::execution::cache::cache_manager::CacheManagerConfig::default()
+                .with_list_files_cache_limit(0),
+        );
         if let Some(limit) = conf.get_bytes("ember.sql.memoryLimit") {
             let limit = usize::try_from(limit).unwrap_or(usize::MAX);
             runtime = runtime.with_memory_pool(Arc::new(FairSpillPool::new(limit)));
