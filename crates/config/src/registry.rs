@@ -39,14 +39,6 @@ const LOG_LEVELS: &[&str] = &["OFF", "ERROR", "WARN", "INFO", "DEBUG", "TRACE"];
 /// Every setting, sorted by key.
 pub static KEYS: &[ConfKey] = &[
     ConfKey {
-        name: "ember.connect.token",
-        kind: ValueKind::String,
-        default: None,
-        doc: "Bearer token `ember server` requires of Spark Connect clients (`sc://HOST:PORT/;token=TOKEN`); calls without it are refused with UNAUTHENTICATED. Unset: no token is asked for, so bind only to addresses strangers cannot reach.",
-        secret: true,
-        session: false,
-    },
-    ConfKey {
         name: "ember.connect.tls.cert",
         kind: ValueKind::String,
         default: None,
@@ -60,6 +52,14 @@ pub static KEYS: &[ConfKey] = &[
         default: None,
         doc: "PEM private key for `ember.connect.tls.cert`.",
         secret: false,
+        session: false,
+    },
+    ConfKey {
+        name: "ember.connect.token",
+        kind: ValueKind::String,
+        default: None,
+        doc: "Bearer token `ember server` requires of Spark Connect clients (`sc://HOST:PORT/;token=TOKEN`); calls without it are refused with UNAUTHENTICATED. Unset: no token is asked for, so bind only to addresses strangers cannot reach.",
+        secret: true,
         session: false,
     },
     ConfKey {
