@@ -776,3 +776,20 @@ fn tls_settings_must_come_together_and_be_readable() {
         &["cannot read the TLS CA certificate /nonexistent/ca.pem"],
     );
 }
+
+/// `count(*)` over a series needs none of its columns; the series must still decode on the
+/// executors (DataFusion's encoding drops the projection, see `ember_plan::encode_plan`).
+#[test]
+fn counting_a_series_runs_on_executors() {
+    let output = common::run(&[
+        "sql",
+        "--master",
+        "local-cluster[2,1,512]",
+        "--format",
+        "csv",
+        "-e",
+        "select count(*) as n from range(0, 10000)",
+    ]);
+    assert!(output.status.success(), "{}", common::stderr(&output));
+    assert_eq!(common::stdout(&output), "n\n10000\n");
+}
