@@ -334,6 +334,18 @@ impl FollowedProcess {
         }
     }
 
+    /// Starts a query and waits until its first stage has started.
+    fn start_job(args: &[String]) -> FollowedProcess {
+        let driver = FollowedProcess::start(args);
+        assert!(
+            driver
+                .wait_for(|line| line.contains("stage started"))
+                .is_some(),
+            "the job did not start"
+        );
+        driver
+    }
+
     /// The next log line for which `wanted` holds, or None if the log ends or stays quiet for
     /// two minutes first.
     fn wait_for(&self, wanted: impl Fn(&str) -> bool) -> Option<String> {
@@ -888,13 +900,7 @@ fn executors_failing_under_a_running_job_fail_it_with_the_reason() {
             "spark.kubernetes.allocation.batch.delay=100ms",
         ],
     );
-    let mut driver = FollowedProcess::start(&args);
-    assert!(
-        driver
-            .wait_for(|line| line.contains("stage started"))
-            .is_some(),
-        "the job did not start"
-    );
+    let mut driver = FollowedProcess::start_job(&args);
     // Kill each executor pod's process as it comes up, as an out-of-memory killer would.
     let mut killed = std::collections::BTreeSet::new();
     let deadline = std::time::Instant::now() + Duration::from_secs(120);
@@ -949,13 +955,7 @@ fn an_executor_pod_missing_from_listings_is_lost_and_replaced() {
             "spark.kubernetes.executor.missingPodDetectDelta=1s",
         ],
     );
-    let driver = FollowedProcess::start(&args);
-    assert!(
-        driver
-            .wait_for(|line| line.contains("stage started"))
-            .is_some(),
-        "the job did not start"
-    );
+    let driver = FollowedProcess::start_job(&args);
     let victim = executor_pods(&sim)
         .into_iter()
         .find(|p| p["status"]["phase"] == "Running")

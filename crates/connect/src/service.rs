@@ -94,6 +94,13 @@ impl ConnectService {
             .clone()
             .unwrap_or_else(|| uuid::Uuid::new_v4().to_string());
         let operation = session.add_operation(&operation_id, request.tags.clone())?;
+        // Clients that cannot reattach never release: their responses go when they are read.
+        let reattachable = request.request_options.iter().any(|o| {
+            matches!(
+                &o.request_option,
+                Some(sc::execute_plan_request::request_option::RequestOption::ReattachOptions(r)) if r.reattachable
+            )
+        });
         let plan = request
             .plan
             .ok_or_else(|| Status::from(SparkError::invalid_plan("ExecutePlan without a plan")))?;
@@ -112,6 +119,9 @@ impl ConnectService {
                         tracing::debug!(error = %e.message, "operation failed");
                         operation.finish(Some(e.to_status()));
                     }
+                }
+                if !reattachable {
+                    session.forget_operation(&operation.id);
                 }
             })
         };

@@ -185,6 +185,11 @@ impl ConnectSession {
         })
     }
 
+    /// Drops a finished operation's bookkeeping; readers holding it still get its responses.
+    pub fn forget_operation(&self, id: &str) {
+        lock(&self.operations).remove(id);
+    }
+
     pub fn release_operation(&self, id: &str) {
         if let Some(operation) = lock(&self.operations).remove(id) {
             operation.interrupt();
