@@ -3,7 +3,8 @@
 # the mold linker (.cargo/config.toml uses it), protoc (the control-plane protocol is compiled
 # from crates/proto/proto/ember.proto), cargo-nextest, and a Python virtualenv under target/
 # with the pinned Python tools the tests use (kubernetes-validate: the official Kubernetes
-# schemas, offline). Safe to run repeatedly.
+# schemas, offline; pyspark-client: the real PySpark Spark Connect client). Safe to run
+# repeatedly.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -12,6 +13,9 @@ command -v mold >/dev/null 2>&1 || missing+=(mold)
 command -v cc >/dev/null 2>&1 || missing+=(gcc)
 command -v protoc >/dev/null 2>&1 || missing+=(protobuf-compiler)
 command -v python3 >/dev/null 2>&1 || missing+=(python3 python3-venv)
+command -v script >/dev/null 2>&1 || missing+=(bsdutils)
+# The Spark Connect TLS test makes its certificate with the openssl command.
+command -v openssl >/dev/null 2>&1 || missing+=(openssl)
 if ((${#missing[@]})); then
   echo "setup: installing ${missing[*]} with apt-get" >&2
   sudo=""
