@@ -36,23 +36,17 @@ const RENAMED: &[(&str, &str)] = &[
     ("endswith", "ends_with"),
     ("ceiling", "ceil"),
     ("sign", "signum"),
-    ("power", "power"),
     ("pow", "power"),
-    ("ln", "ln"),
     ("ifnull", "nvl"),
     ("array_contains", "array_has"),
     ("size", "cardinality"),
     ("array", "make_array"),
-    ("isnan", "isnan"),
     ("lcase", "lower"),
     ("ucase", "upper"),
-    ("sha2", "sha2"),
     ("position", "strpos"),
     ("instr", "strpos"),
-    ("dayofmonth", "day"),
     ("current_timestamp", "now"),
     ("map_from_arrays", "map"),
-    ("element_at", "element_at"),
     ("array_size", "cardinality"),
 ];
 
@@ -377,8 +371,8 @@ fn special(
                 Some(lit("g")),
             )
         }
-        "date_add" => date_shift(scope, &args, false)?,
-        "date_sub" => date_shift(scope, &args, true)?,
+        "date_add" => date_shift(&args, false)?,
+        "date_sub" => date_shift(&args, true)?,
         "datediff" => {
             arity(name, &args, 2)?;
             let days = |e: &Expr| {
@@ -478,9 +472,8 @@ fn single(name: &str, args: &[Expr]) -> ConnectResult<Expr> {
 }
 
 /// date_add(start, days) / date_sub: whole days on a date.
-fn date_shift(scope: &Scope<'_>, args: &[Expr], subtract: bool) -> ConnectResult<Expr> {
+fn date_shift(args: &[Expr], subtract: bool) -> ConnectResult<Expr> {
     arity(if subtract { "date_sub" } else { "date_add" }, args, 2)?;
-    let _ = scope;
     let days = Expr::Cast(Cast::new(
         Box::new(Expr::Cast(Cast::new(
             Box::new(args[0].clone()),

@@ -754,7 +754,6 @@ impl Planner {
                         .map(|v| literal::to_scalar(v, &self.time_zone))
                         .collect::<ConnectResult<Vec<_>>>()?
                 };
-                let scope = self.scope(input.schema());
                 let mut pivoted = Vec::new();
                 for value in &values {
                     for (e, converted) in aggregate.aggregate_expressions.iter().zip(&aggregates) {
@@ -780,7 +779,6 @@ impl Planner {
                         pivoted.push(filtered.alias(name));
                     }
                 }
-                let _ = scope;
                 return Ok(self
                     .frame(input)
                     .aggregate(groups, pivoted)?

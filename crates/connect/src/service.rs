@@ -545,13 +545,16 @@ fn to_wire(batch: RecordBatch, schema: &SchemaRef, convert: bool) -> ConnectResu
     )?)
 }
 
-/// One Arrow IPC stream (schema, batch, end) per response, as PySpark reads them.
-fn encode(batch: &RecordBatch) -> ConnectResult<Bytes> {
+/// Batches as one Arrow IPC stream (schema, batches, end), as PySpark reads each response's
+/// data and a local relation's.
+fn encode(schema: &SchemaRef, batches: &[RecordBatch]) -> ConnectResult<Bytes> {
     let mut buffer = Vec::new();
     {
         let mut writer =
-            datafusion::arrow::ipc::writer::StreamWriter::try_new(&mut buffer, &batch.schema())?;
-        writer.write(batch)?;
+            datafusion::arrow::ipc::writer::StreamWriter::try_new(&mut buffer, schema)?;
+        for batch in batches {
+            writer.write(batch)?;
+        }
         writer.finish()?;
     }
     Ok(Bytes::from(buffer))
@@ -577,7 +580,7 @@ async fn stream_rows(
         let rows = batch.num_rows() as i64;
         replies.send(ResponseType::ArrowBatch(response::ArrowBatch {
             row_count: rows,
-            data: encode(&batch)?,
+            data: encode(&schema, std::slice::from_ref(&batch))?,
             start_offset: Some(offset),
             chunk_index: None,
             num_chunks_in_batch: None,
@@ -589,7 +592,7 @@ async fn stream_rows(
         let empty = RecordBatch::new_empty(schema.clone());
         replies.send(ResponseType::ArrowBatch(response::ArrowBatch {
             row_count: 0,
-            data: encode(&empty)?,
+            data: encode(&schema, &[empty])?,
             start_offset: Some(0),
             chunk_index: None,
             num_chunks_in_batch: None,
@@ -666,7 +669,10 @@ async fn sql_command(
     };
     let statements = {
         let ember = session.ember().await;
-        ember.parse(&sql.query).map_err(parse_error)?.statements
+        ember
+            .parse(&sql.query)
+            .map_err(SparkError::from)?
+            .statements
     };
     if statements.len() == 1 && StatementKind::of(&statements[0]) == StatementKind::Rows {
         return Ok(relation);
@@ -686,16 +692,11 @@ async fn sql_command(
     let data = match last {
         Some((schema, batches)) => {
             let (wire, convert) = wire_schema(&schema, &session.time_zone());
-            let mut buffer = Vec::new();
-            {
-                let mut writer =
-                    datafusion::arrow::ipc::writer::StreamWriter::try_new(&mut buffer, &wire)?;
-                for batch in batches {
-                    writer.write(&to_wire(batch, &wire, convert)?)?;
-                }
-                writer.finish()?;
-            }
-            Some(Bytes::from(buffer))
+            let batches = batches
+                .into_iter()
+                .map(|b| to_wire(b, &wire, convert))
+                .collect::<ConnectResult<Vec<_>>>()?;
+            Some(encode(&wire, &batches)?)
         }
         None => None,
     };
@@ -706,16 +707,4 @@ async fn sql_command(
             schema: None,
         })),
     })
-}
-
-fn parse_error(error: ember_sql::SqlError) -> SparkError {
-    match error {
-        ember_sql::SqlError::Syntax(message) => SparkError::new(
-            crate::error::SparkClass::Parse,
-            "PARSE_SYNTAX_ERROR",
-            "42601",
-            format!("[PARSE_SYNTAX_ERROR] Syntax error: {message}"),
-        ),
-        other => SparkError::from(other),
-    }
 }
