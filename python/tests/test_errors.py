@@ -31,6 +31,9 @@ def test_arithmetic_and_cast_errors_follow_ansi_mode(spark):
     assert error.value.getCondition() == "DIVIDE_BY_ZERO"
     with pytest.raises(ArithmeticException):
         spark.range(3).select(F.col("id") / (F.col("id") - 1)).collect()
+    with pytest.raises(ArithmeticException) as error:
+        spark.sql("select cast(1 as decimal(5,2)) / cast(0 as decimal(5,2))").collect()
+    assert error.value.getCondition() == "DIVIDE_BY_ZERO"
     with pytest.raises(NumberFormatException) as error:
         spark.sql("select cast('abc' as int)").collect()
     assert error.value.getCondition() == "CAST_INVALID_INPUT"

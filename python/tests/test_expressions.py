@@ -137,3 +137,48 @@ def test_collections_and_structs(spark):
         F.struct(F.lit(1).alias("one")).alias("made"),
     ).first()
     assert row == Row(has=True, n=3, first=3, ma=1, sy="q", sx=1, made=Row(one=1))
+
+
+def test_decimal_results_take_sparks_types_and_half_up_digits(spark):
+    schema = StructType([StructField("k", StringType()), StructField("x", DecimalType(15, 2)),
+                         StructField("y", DecimalType(10, 2)), StructField("z", DecimalType(10, 4))])
+    df = spark.createDataFrame([
+        ("a", decimal.Decimal("0.01"), decimal.Decimal("2.00"), decimal.Decimal("2.3455")),
+        ("a", decimal.Decimal("0.01"), decimal.Decimal("3.00"), decimal.Decimal("-2.3455")),
+        ("a", decimal.Decimal("0.00"), decimal.Decimal("3.00"), decimal.Decimal("9.9999")),
+    ], schema)
+    out = df.select(
+        (df.y / F.lit(decimal.Decimal("3.00")).cast(DecimalType(10, 2))).alias("div"),
+        (F.lit(1) - df.x).alias("one_minus"), (df.x * df.y).alias("mul"),
+        F.round(df.z, 2).alias("r2"), F.round(df.z, 0).alias("r0"), (df.x * F.lit(1.5)).alias("dbl"),
+    )
+    types = {f.name: f.dataType for f in out.schema.fields}
+    assert types == {"div": DecimalType(23, 13), "one_minus": DecimalType(16, 2), "mul": DecimalType(26, 4),
+                     "r2": DecimalType(9, 2), "r0": DecimalType(7, 0), "dbl": DoubleType()}
+    rows = out.collect()
+    assert [r.div for r in rows] == [decimal.Decimal("0.6666666666667"), decimal.Decimal("1.0000000000000"),
+                                     decimal.Decimal("1.0000000000000")]
+    assert [r.r2 for r in rows] == [decimal.Decimal("2.35"), decimal.Decimal("-2.35"), decimal.Decimal("10.00")]
+    assert [r.r0 for r in rows] == [decimal.Decimal("2"), decimal.Decimal("-2"), decimal.Decimal("10")]
+    assert rows[0].one_minus == decimal.Decimal("0.99") and rows[0].dbl == pytest.approx(0.015)
+
+    # avg is sum / count rounded HALF_UP at decimal(p+4, s+4): 0.02 / 3 = 0.006667, not 0.006666.
+    total = df.agg(F.avg("x").alias("a"), F.sum("x").alias("s"))
+    assert {f.name: f.dataType for f in total.schema.fields} == {"a": DecimalType(19, 6), "s": DecimalType(25, 2)}
+    assert total.first() == Row(a=decimal.Decimal("0.006667"), s=decimal.Decimal("0.02"))
+    grouped = df.groupBy("k").agg(F.avg("x").alias("a")).first()
+    assert grouped.a == decimal.Decimal("0.006667")
+    running = df.select(F.avg("x").over(Window.partitionBy("k")).alias("a")).collect()
+    assert {r.a for r in running} == {decimal.Decimal("0.006667")}
+
+    sql = spark.sql("SELECT 1.5 / 3 AS q, round(2.675, 2) AS r, round(CAST(2.675 AS DOUBLE), 2) AS rd")
+    assert [f.dataType for f in sql.schema.fields] == [DecimalType(7, 6), DecimalType(4, 2), DoubleType()]
+    assert sql.first() == Row(q=decimal.Decimal("0.500000"), r=decimal.Decimal("2.68"), rd=2.68)
+
+
+def test_doubles_round_half_up_on_their_decimal_text(spark):
+    row = spark.range(1).select(
+        F.round(F.lit(2.675), 2).alias("a"), F.round(F.lit(-2.5)).alias("b"), F.round(F.lit(0.125), 2).alias("c"),
+        F.round(F.lit(1250.0), -2).alias("d"), F.round(F.lit(1.005), 2).alias("e"),
+    ).first()
+    assert row == Row(a=2.68, b=-3.0, c=0.13, d=1300.0, e=1.01)

@@ -26,6 +26,13 @@ async fn logical(session: &ConnectSession, plan: Option<&sc::Plan>) -> ConnectRe
     }
 }
 
+async fn analyzed_plan(
+    session: &ConnectSession,
+    plan: Option<&sc::Plan>,
+) -> ConnectResult<LogicalPlan> {
+    session.analyzed(logical(session, plan).await?)
+}
+
 async fn relation(
     session: &ConnectSession,
     relation: Option<&sc::Relation>,
@@ -54,7 +61,7 @@ pub async fn answer(session: &ConnectSession, analyze: Analyze) -> ConnectResult
     let time_zone = session.time_zone();
     Ok(match analyze {
         Analyze::Schema(s) => {
-            let plan = logical(session, s.plan.as_ref()).await?;
+            let plan = analyzed_plan(session, s.plan.as_ref()).await?;
             let schema = wire(plan.schema().as_arrow(), &time_zone);
             Answer::Schema(analyzed::Schema {
                 schema: Some(types::schema_to_spark(&schema)?),
@@ -68,7 +75,7 @@ pub async fn answer(session: &ConnectSession, analyze: Analyze) -> ConnectResult
             })
         }
         Analyze::TreeString(t) => {
-            let plan = logical(session, t.plan.as_ref()).await?;
+            let plan = analyzed_plan(session, t.plan.as_ref()).await?;
             let schema = wire(plan.schema().as_arrow(), &time_zone);
             let level = t.level.map(|l| usize::try_from(l).unwrap_or(usize::MAX));
             Answer::TreeString(analyzed::TreeString {

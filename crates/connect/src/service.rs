@@ -566,7 +566,7 @@ async fn stream_rows(
     plan: LogicalPlan,
 ) -> ConnectResult<()> {
     let time_zone = session.time_zone();
-    let plan_schema = plan.schema().as_arrow().clone();
+    let plan_schema = session.analyzed(plan.clone())?.schema().as_arrow().clone();
     let (schema, convert) = wire_schema(&plan_schema, &time_zone);
     replies.send_schema(types::schema_to_spark(&schema)?);
     let mut stream = session.executor.run(plan).await?;

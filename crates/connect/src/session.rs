@@ -5,6 +5,7 @@ use std::collections::{BTreeMap, HashMap};
 use std::sync::{Arc, Mutex};
 
 use bytes::Bytes;
+use datafusion::logical_expr::LogicalPlan;
 use ember_sql::{EmberSession, PlanExecutor};
 use spark_connect_proto::ExecutePlanResponse;
 use tokio::sync::Notify;
@@ -61,6 +62,19 @@ impl ConnectSession {
             .time_zone
             .clone()
             .unwrap_or_else(|| "UTC".into())
+    }
+
+    pub fn context(&self) -> &datafusion::prelude::SessionContext {
+        self.executor.context()
+    }
+
+    /// The plan as it will run. The schema a client is told must carry the types its results
+    /// will have, which the analyzer (type coercion, Spark's numeric rules) settles.
+    pub fn analyzed(&self, plan: LogicalPlan) -> ConnectResult<LogicalPlan> {
+        let state = self.context().state();
+        Ok(state
+            .analyzer()
+            .execute_and_check(plan, state.config_options(), |_, _| {})?)
     }
 
     pub fn planner(&self) -> Planner {

@@ -9,6 +9,7 @@ use arrow::ipc::reader::StreamReader;
 use arrow::ipc::writer::StreamWriter;
 use datafusion::error::{DataFusionError, Result};
 use datafusion::execution::TaskContext;
+use datafusion::logical_expr::{AggregateUDF, ScalarUDF};
 use datafusion::physical_plan::ExecutionPlan;
 use datafusion_proto::physical_plan::{
     AsExecutionPlan, PhysicalExtensionCodec, PhysicalProtoConverterExtension,
@@ -51,6 +52,12 @@ struct ReadNode {
     schema: Vec<u8>,
 }
 
+fn unknown_function(name: &str) -> DataFusionError {
+    DataFusionError::Internal(format!(
+        "the plan names function `{name}`, which this executor does not know; driver and executors must run the same Ember version"
+    ))
+}
+
 /// Encodes and decodes Ember's operators inside DataFusion's plan protobuf.
 #[derive(Debug, Default)]
 pub struct EmberCodec;
@@ -90,6 +97,16 @@ impl PhysicalExtensionCodec for EmberCodec {
             }
             None => Err(DataFusionError::Internal("empty Ember plan node".into())),
         }
+    }
+
+    // Ember's Spark functions are not in an executor's function registry; they are found
+    // by the name the driver encoded.
+    fn try_decode_udf(&self, name: &str, _buf: &[u8]) -> Result<Arc<ScalarUDF>> {
+        ember_functions::scalar_function(name).ok_or_else(|| unknown_function(name))
+    }
+
+    fn try_decode_udaf(&self, name: &str, _buf: &[u8]) -> Result<Arc<AggregateUDF>> {
+        ember_functions::aggregate_function(name).ok_or_else(|| unknown_function(name))
     }
 
     fn try_encode(

@@ -125,6 +125,8 @@ impl EmberSession {
     /// A session whose threads, partitions, memory and spill directory come from `conf`.
     pub fn new(conf: EmberConf) -> Result<EmberSession, SqlError> {
         let mut config = SessionConfig::new().with_information_schema(true);
+        // Spark reads `1.5` in SQL as decimal(2,1), not as a double.
+        config.options_mut().sql_parser.parse_float_as_decimal = true;
         for (key, value) in conf.engine_options() {
             config.options_mut().set(key, value)?;
         }
@@ -151,6 +153,7 @@ impl EmberSession {
             );
         }
         let ctx = SessionContext::new_with_config_rt(config, runtime.build_arc()?);
+        ctx.add_analyzer_rule(Arc::new(ember_functions::SparkNumericRule));
         Ok(EmberSession {
             ctx,
             conf,

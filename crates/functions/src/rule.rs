@@ -1,0 +1,262 @@
+//! The analyzer rule that gives plans Spark's numeric semantics once DataFusion has coerced
+//! their types.
+
+use arrow::datatypes::DataType;
+use datafusion::common::config::ConfigOptions;
+use datafusion::common::tree_node::{Transformed, TreeNode};
+use datafusion::common::{DFSchema, Result, ScalarValue};
+use datafusion::logical_expr::expr::{ScalarFunction, WindowFunction};
+use datafusion::logical_expr::expr_rewriter::NamePreserver;
+use datafusion::logical_expr::type_coercion::binary::BinaryTypeCoercer;
+use datafusion::logical_expr::utils::merge_schema;
+use datafusion::logical_expr::{
+    BinaryExpr, Cast, Expr, ExprSchemable, LogicalPlan, Operator, WindowFunctionDefinition,
+};
+use datafusion::optimizer::AnalyzerRule;
+
+use crate::decimal::{DecimalOp, literal_integer_type, spark_result_type};
+use crate::{average, decimal_arithmetic, round};
+
+/// Rewrites decimal arithmetic, decimal `avg` and `round` to Spark's result types and digits.
+/// Runs after DataFusion's type coercion, so every operand already has its final type.
+#[derive(Debug, Default)]
+pub struct SparkNumericRule;
+
+impl AnalyzerRule for SparkNumericRule {
+    fn name(&self) -> &str {
+        "spark_numeric_semantics"
+    }
+
+    fn analyze(&self, plan: LogicalPlan, _config: &ConfigOptions) -> Result<LogicalPlan> {
+        Ok(plan.transform_up_with_subqueries(rewrite_plan)?.data)
+    }
+}
+
+fn rewrite_plan(plan: LogicalPlan) -> Result<Transformed<LogicalPlan>> {
+    let mut schema = merge_schema(&plan.inputs());
+    if let LogicalPlan::TableScan(scan) = &plan {
+        schema.merge(&DFSchema::try_from_qualified_schema(
+            scan.table_name.clone(),
+            &scan.source.schema(),
+        )?);
+    }
+    let names = NamePreserver::new(&plan);
+    let rewritten = plan.map_expressions(|expr| {
+        let name = names.save(&expr);
+        expr.transform_up(|e| rewrite_expr(e, &schema))
+            .map(|t| t.update_data(|e| name.restore(e)))
+    })?;
+    // A rewritten input changes the types its parents see, so every schema is recomputed.
+    Ok(Transformed::new(
+        rewritten.data.recompute_schema()?,
+        rewritten.transformed,
+        rewritten.tnr,
+    ))
+}
+
+fn rewrite_expr(expr: Expr, schema: &DFSchema) -> Result<Transformed<Expr>> {
+    match expr {
+        Expr::BinaryExpr(binary) => match decimal_op(binary.op) {
+            Some(op) => arithmetic(binary, op, schema),
+            None => Ok(Transformed::no(Expr::BinaryExpr(binary))),
+        },
+        Expr::ScalarFunction(function) if function.name() == "round" => round(function, schema),
+        Expr::AggregateFunction(mut aggregate)
+            if is_decimal_avg(aggregate.func.name(), &aggregate.params.args, schema)?
+                && !aggregate.params.distinct =>
+        {
+            aggregate.func = average::udaf();
+            Ok(Transformed::yes(Expr::AggregateFunction(aggregate)))
+        }
+        Expr::WindowFunction(mut window) => {
+            let avg = matches!(&window.fun, WindowFunctionDefinition::AggregateUDF(f)
+                if is_decimal_avg(f.name(), &window.params.args, schema)?);
+            if !avg {
+                return Ok(Transformed::no(Expr::WindowFunction(window)));
+            }
+            let WindowFunction { params, .. } = *window;
+            window = Box::new(WindowFunction {
+                fun: WindowFunctionDefinition::AggregateUDF(average::udaf()),
+                params,
+            });
+            Ok(Transformed::yes(Expr::WindowFunction(window)))
+        }
+        other => Ok(Transformed::no(other)),
+    }
+}
+
+fn is_decimal_avg(name: &str, args: &[Expr], schema: &DFSchema) -> Result<bool> {
+    Ok(name == "avg"
+        && matches!(
+            args.first().map(|a| a.get_type(schema)).transpose()?,
+            Some(DataType::Decimal128(..))
+        ))
+}
+
+fn decimal_op(op: Operator) -> Option<DecimalOp> {
+    match op {
+        Operator::Plus => Some(DecimalOp::Add),
+        Operator::Minus => Some(DecimalOp::Subtract),
+        Operator::Multiply => Some(DecimalOp::Multiply),
+        Operator::Divide => Some(DecimalOp::Divide),
+        Operator::Modulo => Some(DecimalOp::Remainder),
+        _ => None,
+    }
+}
+
+/// The expression a coercion cast wrapped, when it cast `from` a type `is` accepts.
+fn coerced_from(expr: &Expr, schema: &DFSchema, is: fn(&DataType) -> bool) -> Result<Option<Expr>> {
+    if let Expr::Cast(Cast { expr: inner, field }) = expr
+        && field.data_type().is_decimal()
+        && is(&inner.get_type(schema)?)
+    {
+        return Ok(Some(inner.as_ref().clone()));
+    }
+    Ok(None)
+}
+
+fn cast(expr: Expr, data_type: DataType) -> Expr {
+    Expr::Cast(Cast::new(Box::new(expr), data_type))
+}
+
+fn arithmetic(binary: BinaryExpr, op: DecimalOp, schema: &DFSchema) -> Result<Transformed<Expr>> {
+    let BinaryExpr {
+        left,
+        op: operator,
+        right,
+    } = binary;
+    let (left, right) = (*left, *right);
+    // Spark computes a decimal mixed with a float or double as doubles; DataFusion made the
+    // double a decimal(30,15).
+    let left_float = coerced_from(&left, schema, DataType::is_floating)?;
+    let right_float = coerced_from(&right, schema, DataType::is_floating)?;
+    if left_float.is_some() || right_float.is_some() {
+        let double = |e: Expr| cast(e, DataType::Float64);
+        let l = left_float.map_or_else(|| double(left), double);
+        let r = right_float.map_or_else(|| double(right), double);
+        return Ok(Transformed::yes(Expr::BinaryExpr(BinaryExpr::new(
+            Box::new(l),
+            operator,
+            Box::new(r),
+        ))));
+    }
+    let (DataType::Decimal128(p1, s1), DataType::Decimal128(p2, s2)) =
+        (left.get_type(schema)?, right.get_type(schema)?)
+    else {
+        return Ok(Transformed::no(Expr::BinaryExpr(BinaryExpr::new(
+            Box::new(left),
+            operator,
+            Box::new(right),
+        ))));
+    };
+    let (left, left_type) = narrow_integer_literal(left, (p1, s1));
+    let (right, right_type) = narrow_integer_literal(right, (p2, s2));
+    let (p, s) = spark_result_type(op, left_type, right_type);
+    let native = BinaryTypeCoercer::new(
+        &DataType::Decimal128(left_type.0, left_type.1),
+        &operator,
+        &DataType::Decimal128(right_type.0, right_type.1),
+    )
+    .get_result_type()
+    .ok();
+    if op != DecimalOp::Divide && native == Some(DataType::Decimal128(p, s)) {
+        return Ok(Transformed::yes(Expr::BinaryExpr(BinaryExpr::new(
+            Box::new(left),
+            operator,
+            Box::new(right),
+        ))));
+    }
+    Ok(Transformed::yes(Expr::ScalarFunction(
+        ScalarFunction::new_udf(decimal_arithmetic::udf(op), vec![left, right]),
+    )))
+}
+
+/// Spark gives an integer literal beside a decimal the narrowest decimal type holding it
+/// (`1 - x` is `decimal(1,0) - x`); DataFusion's coercion gives it its integer type's whole
+/// width (`decimal(20,0)` for a bigint). A cast to any other type was written by the user
+/// and stays.
+fn narrow_integer_literal(expr: Expr, data_type: (u8, i8)) -> (Expr, (u8, i8)) {
+    if let Expr::Cast(Cast { expr: inner, .. }) = &expr
+        && let Expr::Literal(value, _) = inner.as_ref()
+        && let Some(value) = integer_value(value)
+        && Some(data_type) == coercion_width(value_type(inner))
+    {
+        let (p, s) = literal_integer_type(value);
+        let literal = Expr::Literal(ScalarValue::Decimal128(Some(value), p, s), None);
+        return (literal, (p, s));
+    }
+    (expr, data_type)
+}
+
+fn value_type(literal: &Expr) -> DataType {
+    match literal {
+        Expr::Literal(value, _) => value.data_type(),
+        _ => DataType::Null,
+    }
+}
+
+/// The decimal type DataFusion coerces an integer type to beside a decimal.
+fn coercion_width(integer: DataType) -> Option<(u8, i8)> {
+    match integer {
+        DataType::Int8 => Some((3, 0)),
+        DataType::Int16 => Some((5, 0)),
+        DataType::Int32 => Some((10, 0)),
+        DataType::Int64 => Some((20, 0)),
+        _ => None,
+    }
+}
+
+fn integer_value(value: &ScalarValue) -> Option<i128> {
+    match value {
+        ScalarValue::Int8(Some(v)) => Some(i128::from(*v)),
+        ScalarValue::Int16(Some(v)) => Some(i128::from(*v)),
+        ScalarValue::Int32(Some(v)) => Some(i128::from(*v)),
+        ScalarValue::Int64(Some(v)) => Some(i128::from(*v)),
+        _ => None,
+    }
+}
+
+/// Spark's `round`: doubles round their decimal text HALF_UP; decimals take Spark's type,
+/// which leaves room for a carry into one more integral digit.
+fn round(function: ScalarFunction, schema: &DFSchema) -> Result<Transformed<Expr>> {
+    let Some(value) = function.args.first() else {
+        return Ok(Transformed::no(Expr::ScalarFunction(function)));
+    };
+    let scale_arg = function.args.get(1).cloned();
+    match value.get_type(schema)? {
+        DataType::Float64 | DataType::Float32 => {
+            let scale = scale_arg.unwrap_or(Expr::Literal(ScalarValue::Int32(Some(0)), None));
+            let value = value.clone();
+            Ok(Transformed::yes(Expr::ScalarFunction(
+                ScalarFunction::new_udf(round::udf(), vec![value, scale]),
+            )))
+        }
+        DataType::Decimal128(p, s) => {
+            let Some(target) = scale_arg.as_ref().map_or(Some(0), constant_scale) else {
+                return Ok(Transformed::no(Expr::ScalarFunction(function)));
+            };
+            let (p, s) = (i32::from(p), i32::from(s));
+            let integral = p - s + 1;
+            let (precision, scale) = if target < 0 {
+                (integral.max(1 - target), 0)
+            } else {
+                let scale = s.min(target);
+                (integral + scale, scale)
+            };
+            let spark = DataType::Decimal128(precision.min(38) as u8, scale as i8);
+            Ok(Transformed::yes(cast(
+                Expr::ScalarFunction(function),
+                spark,
+            )))
+        }
+        _ => Ok(Transformed::no(Expr::ScalarFunction(function))),
+    }
+}
+
+fn constant_scale(expr: &Expr) -> Option<i32> {
+    match expr {
+        Expr::Literal(value, _) => integer_value(value).and_then(|v| i32::try_from(v).ok()),
+        Expr::Cast(Cast { expr, .. }) => constant_scale(expr),
+        _ => None,
+    }
+}
