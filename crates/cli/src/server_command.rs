@@ -24,7 +24,16 @@ pub struct ServerArgs {
 }
 
 pub fn run(args: ServerArgs) -> ExitCode {
-    match serve(args) {
+    exit_code(configure(args).and_then(serve))
+}
+
+/// Serves with settings already gathered (`ember submit --server` in client mode).
+pub fn run_with(conf: ember_config::EmberConf) -> ExitCode {
+    exit_code(serve(conf))
+}
+
+fn exit_code(result: Result<(), String>) -> ExitCode {
+    match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(message) => {
             eprintln!("error: {message}");
@@ -33,7 +42,7 @@ pub fn run(args: ServerArgs) -> ExitCode {
     }
 }
 
-fn serve(args: ServerArgs) -> Result<(), String> {
+fn configure(args: ServerArgs) -> Result<ember_config::EmberConf, String> {
     let mut conf = args.conf.build()?;
     if let Some(port) = args.port {
         conf.set(
@@ -51,6 +60,10 @@ fn serve(args: ServerArgs) -> Result<(), String> {
         )
         .map_err(|e| e.to_string())?;
     }
+    Ok(conf)
+}
+
+fn serve(conf: ember_config::EmberConf) -> Result<(), String> {
     logging::init(&conf);
     let threads = match conf.master() {
         ember_config::Master::Local { .. } | ember_config::Master::LocalAllCores => {

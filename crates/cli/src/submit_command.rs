@@ -7,7 +7,7 @@ use std::path::PathBuf;
 
 use clap::{Args, ValueEnum};
 use ember_config::{ConfSource, EmberConf, Master};
-use ember_kubernetes::{AppIdentity, LocalFile, Renderer, to_yaml_documents};
+use ember_kubernetes::{AppIdentity, DriverProgram, LocalFile, Renderer, to_yaml_documents};
 
 use crate::ConfArgs;
 
@@ -35,6 +35,11 @@ pub struct SubmitArgs {
     /// NAMESPACE:NAME (a trailing * matches a prefix).
     #[arg(long, value_name = "NAMESPACE:NAME", conflicts_with = "app")]
     kill: Option<String>,
+    /// Run a Spark Connect server as the application instead of a SQL file: in cluster mode
+    /// the driver pod serves it behind the driver's Service (port
+    /// spark.connect.grpc.binding.port, default 15002); in client mode this process does.
+    #[arg(long, conflicts_with = "app")]
+    server: bool,
     /// The application: a SQL file.
     app: Option<PathBuf>,
 }
@@ -117,25 +122,36 @@ fn run_inner(args: SubmitArgs) -> Result<std::process::ExitCode, String> {
         }
         return Ok(std::process::ExitCode::SUCCESS);
     }
-    let app = args
-        .app
-        .as_ref()
-        .ok_or("name the application to submit: a SQL file")?;
-    let file = LocalFile {
-        name: app
-            .file_name()
-            .map(|n| n.to_string_lossy().into_owned())
-            .ok_or_else(|| format!("{} is not a file", app.display()))?,
-        contents: std::fs::read_to_string(app)
-            .map_err(|e| format!("cannot read the application {}: {e}", app.display()))?,
-    };
     let cluster = conf.get("spark.submit.deployMode") == Some("cluster");
+    let (files, program) = if args.server {
+        (Vec::new(), DriverProgram::ConnectServer)
+    } else {
+        let app = args
+            .app
+            .as_ref()
+            .ok_or("name the application to submit: a SQL file (or --server)")?;
+        let file = LocalFile {
+            name: app
+                .file_name()
+                .map(|n| n.to_string_lossy().into_owned())
+                .ok_or_else(|| format!("{} is not a file", app.display()))?,
+            contents: std::fs::read_to_string(app)
+                .map_err(|e| format!("cannot read the application {}: {e}", app.display()))?,
+        };
+        let main = file.name.clone();
+        (vec![file], DriverProgram::SqlFile(main))
+    };
     if args.dry_run.is_none() {
         if !cluster {
             // Client mode: the driver is this process.
-            return Ok(crate::sql_command::run_file(conf, app.clone()));
+            return Ok(match (&program, &args.app) {
+                (DriverProgram::SqlFile(_), Some(app)) => {
+                    crate::sql_command::run_file(conf, app.clone())
+                }
+                _ => crate::server_command::run_with(conf),
+            });
         }
-        return submit_cluster(conf, file);
+        return submit_cluster(conf, &files, &program);
     }
     let identity = AppIdentity::from_conf(&conf);
     let renderer = Renderer::new(&conf, identity).map_err(|e| e.to_string())?;
@@ -143,15 +159,17 @@ fn run_inner(args: SubmitArgs) -> Result<std::process::ExitCode, String> {
     let mut objects = Vec::new();
     if cluster {
         let rendered = renderer
-            .cluster_mode(
-                std::slice::from_ref(&file),
-                &file.name,
-                SECRET_PLACEHOLDER,
-                UID_PLACEHOLDER,
-            )
+            .cluster_mode(&files, &program, SECRET_PLACEHOLDER, UID_PLACEHOLDER)
             .map_err(|e| e.to_string())?;
+        let mut secret = rendered.secret.clone();
+        // A printed Secret shows none of its values (a Spark Connect token is the user's own).
+        if let Some(data) = secret.data.as_mut() {
+            for value in data.values_mut() {
+                value.0 = SECRET_PLACEHOLDER.as_bytes().to_vec();
+            }
+        }
         objects.push(serde_json::to_value(&rendered.driver_pod));
-        objects.push(serde_json::to_value(&rendered.secret));
+        objects.push(serde_json::to_value(&secret));
         objects.push(serde_json::to_value(&rendered.config_map));
         objects.push(serde_json::to_value(&rendered.service));
         let owner = Renderer::owner_reference(&renderer.driver_pod_name(), UID_PLACEHOLDER);
@@ -214,7 +232,11 @@ fn run_inner(args: SubmitArgs) -> Result<std::process::ExitCode, String> {
 /// Creates the application on the cluster, then (unless
 /// spark.kubernetes.submission.waitAppCompletion is false) follows its driver and exits with
 /// its exit code.
-fn submit_cluster(conf: EmberConf, file: LocalFile) -> Result<std::process::ExitCode, String> {
+fn submit_cluster(
+    conf: EmberConf,
+    files: &[LocalFile],
+    program: &DriverProgram,
+) -> Result<std::process::ExitCode, String> {
     let runtime = crate::runtime(2)?;
     let identity = AppIdentity::from_conf(&conf);
     let renderer = Renderer::new(&conf, identity).map_err(|e| e.to_string())?;
@@ -235,19 +257,20 @@ fn submit_cluster(conf: EmberConf, file: LocalFile) -> Result<std::process::Exit
     let api = api_server(&conf);
     runtime.block_on(async {
         let client = ember_kubernetes::submit::connect(api.as_deref()).await?;
-        let name = ember_kubernetes::submit::submit(
-            &client,
-            &renderer,
-            std::slice::from_ref(&file),
-            &file.name,
-            &secret,
-        )
-        .await?;
+        let name =
+            ember_kubernetes::submit::submit(&client, &renderer, files, program, &secret).await?;
         let namespace = renderer.namespace();
         eprintln!(
             "submitted {} as driver pod {namespace}/{name} (status: ember submit --status {namespace}:{name})",
             renderer.app().id
         );
+        if *program == DriverProgram::ConnectServer {
+            let port = renderer.connect_port();
+            eprintln!(
+                "Spark Connect: sc://{}.{namespace}.svc:{port} inside the cluster; from elsewhere `kubectl port-forward -n {namespace} pod/{name} {port}` and sc://localhost:{port}",
+                renderer.service_name()
+            );
+        }
         if !wait {
             return Ok(std::process::ExitCode::SUCCESS);
         }

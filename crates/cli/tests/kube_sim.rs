@@ -974,3 +974,116 @@ fn an_executor_pod_missing_from_listings_is_lost_and_replaced() {
     assert!(replaced.is_some(), "no replacement was asked for:\n{log}");
     assert!(executor_pods(&sim).is_empty(), "{:?}", executor_pods(&sim));
 }
+
+/// PySpark (the pinned client scripts/setup.sh installs) against a driver pod: it runs a
+/// grouped query through Spark Connect and prints the rows as JSON.
+const PYSPARK_CLIENT: &str = r#"
+import json, sys
+from pyspark.sql import SparkSession, functions as F
+spark = SparkSession.builder.remote(sys.argv[1]).create()
+try:
+    rows = (spark.range(0, 70000, 1, 4).withColumn("k", F.col("id") % 7)
+            .groupBy("k").agg(F.count("*").alias("n"), F.sum("id").alias("s")).orderBy("k").collect())
+    print(json.dumps([[r.k, r.n, r.s] for r in rows]))
+finally:
+    spark.stop()
+"#;
+
+/// `ember submit --server` in cluster mode: the driver pod serves Spark Connect on its address
+/// (what the Service resolves to) with executor pods of its own; a real PySpark client runs a
+/// query there, and --kill removes the server, its executors and everything else.
+#[test]
+fn a_spark_connect_server_runs_in_the_driver_pod() {
+    let python = common::repo_root().join("target/ember-py/bin/python");
+    assert!(
+        python.exists(),
+        "{} is missing: run scripts/setup.sh, which installs the pinned PySpark client",
+        python.display()
+    );
+    let sim = KubeSim::start(std::path::Path::new(env!("CARGO_BIN_EXE_ember"))).unwrap();
+    let submitted = submit(
+        &sim,
+        &[
+            "--deploy-mode",
+            "cluster",
+            "--name",
+            "notebooks",
+            "--server",
+            "--conf",
+            "spark.kubernetes.container.image=ember:test",
+            "--conf",
+            "spark.executor.instances=2",
+            "--conf",
+            "spark.executor.memory=512m",
+            "--conf",
+            "spark.kubernetes.submission.waitAppCompletion=false",
+        ],
+    );
+    let said = common::stderr(&submitted);
+    assert!(submitted.status.success(), "{said}");
+    assert!(
+        said.contains("sc://notebooks-") && said.contains("-driver-svc.default.svc:15002"),
+        "{said}"
+    );
+
+    let rt = runtime();
+    let pods: Api<Pod> = rt.block_on(async { Api::namespaced(client(&sim), "default") });
+    let driver = sim
+        .objects("pods", "default")
+        .into_iter()
+        .find(|p| p["metadata"]["labels"]["ember-role"] == "driver")
+        .expect("a driver pod");
+    let name = driver["metadata"]["name"].as_str().unwrap().to_string();
+    let (address, log) = rt.block_on(async {
+        let pod = wait_for_phase(&pods, &name, "Running").await;
+        let ip = pod.status.and_then(|s| s.pod_ip).expect("a pod IP");
+        let deadline = std::time::Instant::now() + Duration::from_secs(60);
+        loop {
+            let log = pods
+                .logs(&name, &Default::default())
+                .await
+                .unwrap_or_default();
+            if log.contains("serving Spark Connect") {
+                return (format!("sc://{ip}:15002"), log);
+            }
+            assert!(
+                std::time::Instant::now() < deadline,
+                "the server never started:\n{log}"
+            );
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    });
+    assert!(log.contains(&address.replace("sc://", "")), "{log}");
+
+    // A file, not `python -c`: PySpark takes a main module without a file for doctests.
+    let dir = tempfile::tempdir().unwrap();
+    let script = dir.path().join("client.py");
+    std::fs::write(&script, PYSPARK_CLIENT).unwrap();
+    let client = std::process::Command::new(&python)
+        .arg(&script)
+        .arg(&address)
+        .output()
+        .unwrap();
+    assert!(
+        client.status.success(),
+        "the PySpark client failed:\n{}",
+        common::stderr(&client)
+    );
+    let rows: Vec<[i64; 3]> = serde_json::from_str(common::stdout(&client).trim()).unwrap();
+    let expected: Vec<[i64; 3]> = (0..7)
+        .map(|k| {
+            let ids = (0..70000i64).filter(|id| id % 7 == k);
+            [k, ids.clone().count() as i64, ids.sum()]
+        })
+        .collect();
+    assert_eq!(rows, expected);
+    let running = executor_pods(&sim)
+        .iter()
+        .filter(|p| p["status"]["phase"] == "Running")
+        .count();
+    assert_eq!(running, 2, "{:?}", executor_pods(&sim));
+
+    let killed = submit(&sim, &["--kill", "default:notebooks*"]);
+    assert!(killed.status.success(), "{}", common::stderr(&killed));
+    assert_nothing_left(&sim);
+}

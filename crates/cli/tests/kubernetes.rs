@@ -505,3 +505,71 @@ fn bad_kubernetes_settings_are_named() {
         &["ember.tls.ca", "not supported on k8s:// masters yet"],
     );
 }
+
+/// `ember submit --server` in cluster mode: the driver pod runs `ember server` on its pod's
+/// address, the Service and the container expose Spark Connect's port, and the token travels
+/// in the Secret (never printed), not in the properties file.
+#[test]
+fn a_spark_connect_server_in_cluster_mode_is_reachable_through_the_service() {
+    let yaml = dry_run(&[
+        "--master",
+        "k8s://",
+        "--deploy-mode",
+        "cluster",
+        "--name",
+        "notebooks",
+        "--server",
+        "--conf",
+        "spark.kubernetes.container.image=ember:0.1.0",
+        "--conf",
+        "spark.connect.grpc.binding.port=15003",
+        "--conf",
+        "ember.connect.token=s3cr3t-token",
+    ]);
+    validate(&yaml).unwrap_or_else(|e| panic!("{e}\n{yaml}"));
+    assert!(!yaml.contains("s3cr3t-token"), "{yaml}");
+    let objects = documents(&yaml);
+    let driver = container(find(&objects, "Pod", "-driver"), "ember-driver");
+    let args: Vec<&str> = driver["args"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| a.as_str().unwrap())
+        .collect();
+    assert_eq!(args[0], "server");
+    assert!(
+        args.windows(2).any(|w| w == ["--port", "15003"]),
+        "{args:?}"
+    );
+    let env = driver["env"].as_array().unwrap();
+    let bind = env
+        .iter()
+        .find(|e| e["name"] == "EMBER_CONF_spark_connect_grpc_binding_address")
+        .unwrap();
+    assert_eq!(bind["valueFrom"]["fieldRef"]["fieldPath"], "status.podIP");
+    let token = env
+        .iter()
+        .find(|e| e["name"] == "EMBER_CONF_ember_connect_token")
+        .unwrap();
+    assert_eq!(token["valueFrom"]["secretKeyRef"]["key"], "connect-token");
+    assert!(
+        driver["ports"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|p| p["name"] == "spark-connect" && p["containerPort"] == 15003)
+    );
+    let service = find(&objects, "Service", "-driver-svc");
+    assert!(
+        service["spec"]["ports"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|p| p["name"] == "spark-connect" && p["port"] == 15003)
+    );
+    let secret = find(&objects, "Secret", "");
+    assert!(secret["data"]["connect-token"].is_string());
+    let config_map = find(&objects, "ConfigMap", "");
+    let properties = config_map["data"]["ember.properties"].as_str().unwrap();
+    assert!(!properties.contains("ember.connect.token"), "{properties}");
+}

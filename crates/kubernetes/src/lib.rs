@@ -19,6 +19,7 @@ pub use cluster::KubernetesCluster;
 pub use error::KubeError;
 pub use names::{AppIdentity, dns_label};
 pub use render::{
-    APP_FILES_DIR, DRIVER_PORT, DeployMode, LOCAL_DIR, LocalFile, Rendered, Renderer,
+    APP_FILES_DIR, CONNECT_PORT, DRIVER_PORT, DeployMode, DriverProgram, LOCAL_DIR, LocalFile,
+    Rendered, Renderer,
 };
 pub use yaml::to_yaml_documents;

@@ -32,6 +32,10 @@ const CONFIG_MAP_LIMIT: usize = 1024 * 1024;
 const TERMINATION_LOG: &str = "/dev/termination-log";
 /// The key of the application secret inside its Secret.
 const SECRET_KEY: &str = "secret";
+/// The Secret's key holding `ember.connect.token`, when a Spark Connect server has one.
+const CONNECT_TOKEN_KEY: &str = "connect-token";
+/// Spark Connect's port when `spark.connect.grpc.binding.port` does not say.
+pub const CONNECT_PORT: u16 = 15002;
 const LOCAL_VOLUME: &str = "ember-local";
 const APP_VOLUME: &str = "ember-app";
 /// Spark's floor for memory overhead.
@@ -48,6 +52,15 @@ pub enum DeployMode {
 pub struct LocalFile {
     pub name: String,
     pub contents: String,
+}
+
+/// What the driver pod runs.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum DriverProgram {
+    /// `ember sql -f` on this application file (shipped in the ConfigMap).
+    SqlFile(String),
+    /// `ember server`: a Spark Connect endpoint behind the driver's Service.
+    ConnectServer,
 }
 
 /// What cluster mode creates, in creation order after the driver pod.
@@ -214,13 +227,21 @@ impl<'a> Renderer<'a> {
         }
     }
 
-    /// Everything cluster mode creates. `main` is the file the driver runs; `secret` the
+    /// The port a Spark Connect server listens on.
+    pub fn connect_port(&self) -> u16 {
+        self.conf
+            .get_usize("spark.connect.grpc.binding.port")
+            .and_then(|p| u16::try_from(p).ok())
+            .unwrap_or(CONNECT_PORT)
+    }
+
+    /// Everything cluster mode creates. `program` is what the driver runs; `secret` the
     /// application's token; `owner_uid` the driver pod's uid once known (owner references of
     /// the other objects carry it).
     pub fn cluster_mode(
         &self,
         files: &[LocalFile],
-        main: &str,
+        program: &DriverProgram,
         secret: &str,
         owner_uid: &str,
     ) -> Result<Rendered, KubeError> {
@@ -259,33 +280,50 @@ impl<'a> Renderer<'a> {
             data: Some(data),
             ..ConfigMap::default()
         };
+        let mut secret_data = BTreeMap::from([(
+            SECRET_KEY.to_string(),
+            ByteString(secret.as_bytes().to_vec()),
+        )]);
+        if let Some(token) = self.connect_token(program) {
+            secret_data.insert(
+                CONNECT_TOKEN_KEY.to_string(),
+                ByteString(token.as_bytes().to_vec()),
+            );
+        }
         let secret = Secret {
             metadata: owned(self.metadata(self.secret_name(), Role::Driver)),
             type_: Some("Opaque".into()),
-            data: Some(BTreeMap::from([(
-                SECRET_KEY.to_string(),
-                ByteString(secret.as_bytes().to_vec()),
-            )])),
+            data: Some(secret_data),
             ..Secret::default()
         };
+        let mut ports = vec![ServicePort {
+            name: Some("driver-rpc".into()),
+            port: i32::from(DRIVER_PORT),
+            target_port: None,
+            protocol: Some("TCP".into()),
+            ..ServicePort::default()
+        }];
+        if *program == DriverProgram::ConnectServer {
+            ports.push(ServicePort {
+                name: Some("spark-connect".into()),
+                port: i32::from(self.connect_port()),
+                target_port: None,
+                protocol: Some("TCP".into()),
+                ..ServicePort::default()
+            });
+        }
         let service = Service {
             metadata: owned(self.metadata(self.service_name(), Role::Driver)),
             spec: Some(ServiceSpec {
                 cluster_ip: Some("None".into()),
                 selector: Some(self.selector("driver")),
-                ports: Some(vec![ServicePort {
-                    name: Some("driver-rpc".into()),
-                    port: i32::from(DRIVER_PORT),
-                    target_port: None,
-                    protocol: Some("TCP".into()),
-                    ..ServicePort::default()
-                }]),
+                ports: Some(ports),
                 ..ServiceSpec::default()
             }),
             ..Service::default()
         };
         Ok(Rendered {
-            driver_pod: self.driver_pod(main)?,
+            driver_pod: self.driver_pod(program)?,
             secret,
             config_map,
             service,
@@ -333,16 +371,38 @@ impl<'a> Renderer<'a> {
         lines.join("\n") + "\n"
     }
 
-    fn driver_pod(&self, main: &str) -> Result<Pod, KubeError> {
-        let args = vec![
-            "sql".to_string(),
-            "--properties-file".into(),
-            format!("{APP_FILES_DIR}/{PROPERTIES_FILE}"),
-            "-f".into(),
-            format!("{APP_FILES_DIR}/{main}"),
-        ];
+    /// The token a Spark Connect driver checks, which travels in the Secret.
+    fn connect_token(&self, program: &DriverProgram) -> Option<&str> {
+        match program {
+            DriverProgram::ConnectServer => self.conf.get("ember.connect.token"),
+            DriverProgram::SqlFile(_) => None,
+        }
+    }
+
+    fn driver_pod(&self, program: &DriverProgram) -> Result<Pod, KubeError> {
+        let properties = format!("{APP_FILES_DIR}/{PROPERTIES_FILE}");
+        let args = match program {
+            DriverProgram::SqlFile(main) => vec![
+                "sql".to_string(),
+                "--properties-file".into(),
+                properties,
+                "-f".into(),
+                format!("{APP_FILES_DIR}/{main}"),
+            ],
+            DriverProgram::ConnectServer => vec![
+                "server".to_string(),
+                "--properties-file".into(),
+                properties,
+                "--port".into(),
+                self.connect_port().to_string(),
+            ],
+        };
         let mut env = vec![
-            secret_env("EMBER_CONF_spark_authenticate_secret", &self.secret_name()),
+            secret_env(
+                "EMBER_CONF_spark_authenticate_secret",
+                &self.secret_name(),
+                SECRET_KEY,
+            ),
             // The driver listens on its pod's address (the environment beats the properties
             // file), which the headless Service resolves to.
             field_env("EMBER_CONF_spark_driver_bindAddress", "status.podIP"),
@@ -352,6 +412,20 @@ impl<'a> Renderer<'a> {
                 value_from: None,
             },
         ];
+        if *program == DriverProgram::ConnectServer {
+            // Clients reach the server through the Service, which resolves to the pod's IP.
+            env.push(field_env(
+                "EMBER_CONF_spark_connect_grpc_binding_address",
+                "status.podIP",
+            ));
+        }
+        if self.connect_token(program).is_some() {
+            env.push(secret_env(
+                "EMBER_CONF_ember_connect_token",
+                &self.secret_name(),
+                CONNECT_TOKEN_KEY,
+            ));
+        }
         env.extend(self.env_family("spark.kubernetes.driverEnv."));
         let mut pod = self.pod(Role::Driver, self.driver_pod_name(), args, env)?;
         let spec = pod.spec.get_or_insert_with(Default::default);
@@ -374,15 +448,21 @@ impl<'a> Renderer<'a> {
                 read_only: Some(true),
                 ..VolumeMount::default()
             });
-        container
-            .ports
-            .get_or_insert_with(Vec::new)
-            .push(ContainerPort {
-                name: Some("driver-rpc".into()),
-                container_port: i32::from(DRIVER_PORT),
+        let container_ports = container.ports.get_or_insert_with(Vec::new);
+        container_ports.push(ContainerPort {
+            name: Some("driver-rpc".into()),
+            container_port: i32::from(DRIVER_PORT),
+            protocol: Some("TCP".into()),
+            ..ContainerPort::default()
+        });
+        if *program == DriverProgram::ConnectServer {
+            container_ports.push(ContainerPort {
+                name: Some("spark-connect".into()),
+                container_port: i32::from(self.connect_port()),
                 protocol: Some("TCP".into()),
                 ..ContainerPort::default()
             });
+        }
         // The driver writes why it failed to its termination message, so `ember submit
         // --status` can tell without the log; a crash before that falls back to the log's tail.
         container.termination_message_path = Some(TERMINATION_LOG.into());
@@ -422,7 +502,7 @@ impl<'a> Renderer<'a> {
             "--bind".into(),
             "0.0.0.0".into(),
         ];
-        let mut env = vec![secret_env("EMBER_SECRET", &self.secret_name())];
+        let mut env = vec![secret_env("EMBER_SECRET", &self.secret_name(), SECRET_KEY)];
         env.extend(self.env_family("spark.executorEnv."));
         let mut pod = self.pod(Role::Executor, self.executor_pod_name(index), args, env)?;
         let labels = pod.metadata.labels.get_or_insert_with(BTreeMap::new);
@@ -661,14 +741,14 @@ fn field_env(name: &str, field: &str) -> EnvVar {
     }
 }
 
-fn secret_env(name: &str, secret: &str) -> EnvVar {
+fn secret_env(name: &str, secret: &str, key: &str) -> EnvVar {
     EnvVar {
         name: name.into(),
         value: None,
         value_from: Some(EnvVarSource {
             secret_key_ref: Some(SecretKeySelector {
                 name: secret.into(),
-                key: SECRET_KEY.into(),
+                key: key.into(),
                 optional: Some(false),
             }),
             ..EnvVarSource::default()

@@ -8,7 +8,7 @@ use futures::{AsyncBufReadExt, StreamExt};
 use k8s_openapi::api::core::v1::{ConfigMap, Pod, Secret, Service};
 use kube::api::{Api, DeleteParams, ListParams, LogParams, PostParams};
 
-use crate::{LocalFile, Renderer};
+use crate::{DriverProgram, LocalFile, Renderer};
 
 /// A client for the cluster at `api_server`, or the one the environment names.
 pub async fn connect(api_server: Option<&str>) -> Result<kube::Client, String> {
@@ -26,7 +26,7 @@ pub async fn submit(
     client: &kube::Client,
     renderer: &Renderer<'_>,
     files: &[LocalFile],
-    main: &str,
+    program: &DriverProgram,
     secret: &str,
 ) -> Result<String, String> {
     let namespace = renderer.namespace();
@@ -49,7 +49,7 @@ pub async fn submit(
     }
     // Rendered once with a placeholder owner to create the pod, then with its real uid.
     let first = renderer
-        .cluster_mode(files, main, secret, "")
+        .cluster_mode(files, program, secret, "")
         .map_err(|e| e.to_string())?;
     let name = renderer.driver_pod_name();
     let created = match pods.create(&PostParams::default(), &first.driver_pod).await {
@@ -62,7 +62,7 @@ pub async fn submit(
     };
     let uid = created.metadata.uid.clone().unwrap_or_default();
     let owned = renderer
-        .cluster_mode(files, main, secret, &uid)
+        .cluster_mode(files, program, secret, &uid)
         .map_err(|e| e.to_string())?;
     let create_owned = async {
         let post = PostParams::default();
