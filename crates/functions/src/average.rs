@@ -65,6 +65,7 @@ impl Shape {
     fn average(&self, sum: i128, count: i64) -> Result<i128> {
         let sum_scale = i32::from(self.sum.1);
         let compute = || -> Result<i128, DecimalFailure> {
+            fit(i256::from_i128(sum), self.sum.0)?;
             let quotient = apply(
                 DecimalOp::Divide,
                 i256::from_i128(sum),
@@ -81,11 +82,10 @@ impl Shape {
         compute().map_err(|_| overflow(self.result))
     }
 
+    /// Adds one value; whether the sum still fits its precision is checked once, when the
+    /// average is taken, not per row.
     fn add(&self, total: i128, value: i128) -> Result<i128> {
-        total
-            .checked_add(value)
-            .filter(|sum| fit(i256::from_i128(*sum), self.sum.0).is_ok())
-            .ok_or_else(|| overflow(self.sum))
+        total.checked_add(value).ok_or_else(|| overflow(self.sum))
     }
 }
 
@@ -246,18 +246,19 @@ impl AvgGroups {
         opt_filter: Option<&BooleanArray>,
         count_each: bool,
     ) -> Result<()> {
-        let mut failed = None;
-        let (sums, counts, shape) = (&mut self.sums, &mut self.counts, self.shape);
+        // Branch-free per row; an overflow anywhere fails the batch afterwards.
+        let mut overflowed = false;
+        let (sums, counts) = (&mut self.sums, &mut self.counts);
         accumulate(group_indices, values, opt_filter, |group, value| {
-            match shape.add(sums[group], value) {
-                Ok(sum) => sums[group] = sum,
-                Err(e) => failed = Some(e),
-            }
-            if count_each {
-                counts[group] += 1;
-            }
+            let (sum, over) = sums[group].overflowing_add(value);
+            sums[group] = sum;
+            overflowed |= over;
+            counts[group] += i64::from(count_each);
         });
-        failed.map_or(Ok(()), Err)
+        if overflowed {
+            return Err(overflow(self.shape.sum));
+        }
+        Ok(())
     }
 }
 

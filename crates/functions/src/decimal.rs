@@ -1,6 +1,8 @@
 //! Spark's decimal result types (`DecimalPrecision` with `allowPrecisionLoss`, its default) and
 //! exact HALF_UP arithmetic on unscaled values.
 
+use std::sync::LazyLock;
+
 use arrow::datatypes::i256;
 
 /// Spark's largest decimal precision, which is also Arrow's `Decimal128`.
@@ -103,8 +105,13 @@ pub enum DecimalFailure {
     Overflow,
 }
 
+/// Powers of ten up to the largest an i256 holds, computed once: rescaling is per row.
+static POWERS_OF_TEN: LazyLock<Vec<i256>> = LazyLock::new(|| {
+    std::iter::successors(Some(i256::ONE), |p| p.checked_mul(i256::from_i128(10))).collect()
+});
+
 pub fn pow10(exponent: u32) -> Option<i256> {
-    i256::from_i128(10).checked_pow(exponent)
+    POWERS_OF_TEN.get(exponent as usize).copied()
 }
 
 /// `value` at `from_scale` brought to `to_scale`, rounding HALF_UP (away from zero on a tie).
@@ -124,6 +131,20 @@ pub fn rescale(value: i256, from_scale: i32, to_scale: i32) -> Result<i256, Deci
 pub fn divide_half_up(numerator: i256, denominator: i256) -> Result<i256, DecimalFailure> {
     if denominator == i256::ZERO {
         return Err(DecimalFailure::DivideByZero);
+    }
+    // Most values fit in an i128, whose division is many times cheaper than an i256's.
+    if let (Some(n), Some(d)) = (numerator.to_i128(), denominator.to_i128())
+        && n != i128::MIN
+        && d != i128::MIN
+    {
+        let (quotient, remainder) = (n / d, n % d);
+        let (r, d_abs) = (remainder.unsigned_abs(), d.unsigned_abs());
+        let away = if r >= d_abs - r {
+            if (n < 0) != (d < 0) { -1 } else { 1 }
+        } else {
+            0
+        };
+        return Ok(i256::from_i128(quotient + away));
     }
     let quotient = numerator
         .checked_div(denominator)
