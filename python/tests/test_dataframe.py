@@ -1,5 +1,7 @@
 """DataFrame relations, each checked against the rows Spark gives."""
 
+import statistics
+
 import pytest
 from pyspark.sql import Row
 from pyspark.sql import functions as F
@@ -189,3 +191,33 @@ def test_explode_and_collections(spark):
     assert df.select("id", F.explode("xs").alias("x")).collect() == [Row(id=1, x=1), Row(id=1, x=2)]
     assert df.select(F.size("xs").alias("n")).orderBy("n").collect() == [Row(n=0), Row(n=2)]
     assert df.select(F.col("xs")[0].alias("first")).where("id = 1").first().first == 1
+
+
+def test_tail_and_statistics(spark):
+    df = spark.createDataFrame(
+        [(1, 2.0, "a", "x"), (2, 4.1, "b", "x"), (3, 5.9, "a", "y"), (4, 8.2, "a", None), (5, 9.8, "b", "x")],
+        ["i", "v", "k", "t"],
+    )
+    assert df.orderBy("i").tail(2) == [Row(i=4, v=8.2, k="a", t=None), Row(i=5, v=9.8, k="b", t="x")]
+    assert df.orderBy("i").tail(0) == []
+    i, v = [1, 2, 3, 4, 5], [2.0, 4.1, 5.9, 8.2, 9.8]
+    assert df.stat.cov("i", "v") == pytest.approx(statistics.covariance(i, v))
+    assert df.stat.corr("i", "v") == pytest.approx(statistics.correlation(i, v))
+
+    table = df.stat.crosstab("k", "t")
+    assert table.columns == ["k_t", "null", "x", "y"]
+    assert sorted(map(tuple, table.collect())) == [("a", 1, 1, 1), ("b", 0, 2, 0)]
+
+    frequent = df.stat.freqItems(["k", "i"], 0.5).first()
+    assert sorted(frequent["k_freqItems"]) == ["a"] and frequent["i_freqItems"] == []
+
+    # relativeError 0 is exact: the value at rank ceil(p * n).
+    assert df.approxQuantile("i", [0.0, 0.5, 1.0], 0.0) == [1.0, 3.0, 5.0]
+    both = df.approxQuantile(["i", "v"], [0.5], 0.0)
+    assert both == [[3.0], [5.9]]
+    assert df.approxQuantile("i", [0.5], 0.1)[0] == pytest.approx(3.0, abs=1.0)
+
+    big = spark.range(0, 20000).withColumn("s", F.col("id") % 3)
+    sampled = big.stat.sampleBy("s", {0: 0.5, 1: 0.0}, seed=7)
+    counts = {r.s: r["count"] for r in sampled.groupBy("s").count().collect()}
+    assert set(counts) == {0} and 2800 < counts[0] < 3900

@@ -19,6 +19,7 @@ mod session;
 mod show;
 mod sources;
 mod sql;
+mod stat_functions;
 mod stats;
 mod types;
 mod write;

@@ -30,7 +30,7 @@ use crate::catalog::SharedTables;
 use crate::error::{ConnectResult, SparkError};
 use crate::expr::Scope;
 use crate::naming::spark_name;
-use crate::{literal, show, types};
+use crate::{literal, show, stat_functions, types};
 use ember_sql::PlanExecutor;
 
 /// Plans the relations of one request.
@@ -67,7 +67,7 @@ impl Planner {
         DataFrame::new(self.state.clone(), plan)
     }
 
-    fn scope<'a>(&'a self, schema: &'a DFSchema) -> Scope<'a> {
+    pub(crate) fn scope<'a>(&'a self, schema: &'a DFSchema) -> Scope<'a> {
         Scope {
             schema,
             state: &self.state,
@@ -354,7 +354,39 @@ impl Planner {
                 Ok(LogicalPlanBuilder::from(input).project(exprs)?.build()?)
             }
             RelType::Catalog(catalog) => crate::catalog::plan(self, catalog).await,
-            RelType::Tail(_) => Err(SparkError::unsupported("tail()")),
+            RelType::Tail(tail) => {
+                let input = self.input(tail.input.as_deref()).await?;
+                stat_functions::tail(self, input, tail.limit).await
+            }
+            RelType::Cov(cov) => {
+                let input = self.input(cov.input.as_deref()).await?;
+                stat_functions::pairwise(self, input, &cov.col1, &cov.col2, "cov")
+            }
+            RelType::Corr(corr) => {
+                if corr.method.as_deref().is_some_and(|m| m != "pearson") {
+                    return Err(SparkError::unsupported(
+                        "correlation methods other than pearson",
+                    ));
+                }
+                let input = self.input(corr.input.as_deref()).await?;
+                stat_functions::pairwise(self, input, &corr.col1, &corr.col2, "corr")
+            }
+            RelType::Crosstab(crosstab) => {
+                let input = self.input(crosstab.input.as_deref()).await?;
+                stat_functions::crosstab(self, input, crosstab).await
+            }
+            RelType::FreqItems(freq) => {
+                let input = self.input(freq.input.as_deref()).await?;
+                stat_functions::freq_items(self, input, freq).await
+            }
+            RelType::ApproxQuantile(quantile) => {
+                let input = self.input(quantile.input.as_deref()).await?;
+                stat_functions::approx_quantile(self, input, quantile).await
+            }
+            RelType::SampleBy(sample) => {
+                let input = self.input(sample.input.as_deref()).await?;
+                stat_functions::sample_by(self, input, sample)
+            }
             other => Err(SparkError::unsupported(format!(
                 "the relation {}",
                 relation_name(other)
