@@ -994,12 +994,7 @@ finally:
 /// query there, and --kill removes the server, its executors and everything else.
 #[test]
 fn a_spark_connect_server_runs_in_the_driver_pod() {
-    let python = common::repo_root().join("target/ember-py/bin/python");
-    assert!(
-        python.exists(),
-        "{} is missing: run scripts/setup.sh, which installs the pinned PySpark client",
-        python.display()
-    );
+    let python = common::test_venv_program("python", "PySpark client");
     let sim = KubeSim::start(std::path::Path::new(env!("CARGO_BIN_EXE_ember"))).unwrap();
     let submitted = submit(
         &sim,

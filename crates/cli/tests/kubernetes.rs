@@ -38,13 +38,7 @@ fn dry_run(args: &[&str]) -> String {
 }
 
 fn validator() -> PathBuf {
-    let path = repo_root().join("target/ember-py/bin/kubernetes-validate");
-    assert!(
-        path.exists(),
-        "{} is missing: run scripts/setup.sh, which installs the pinned kubernetes-validate",
-        path.display()
-    );
-    path
+    common::test_venv_program("kubernetes-validate", "kubernetes-validate")
 }
 
 /// Validates YAML documents against Kubernetes 1.37's schemas, rejecting unknown fields.

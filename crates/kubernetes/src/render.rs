@@ -296,22 +296,17 @@ impl<'a> Renderer<'a> {
             data: Some(secret_data),
             ..Secret::default()
         };
-        let mut ports = vec![ServicePort {
-            name: Some("driver-rpc".into()),
-            port: i32::from(DRIVER_PORT),
-            target_port: None,
-            protocol: Some("TCP".into()),
-            ..ServicePort::default()
-        }];
-        if *program == DriverProgram::ConnectServer {
-            ports.push(ServicePort {
-                name: Some("spark-connect".into()),
-                port: i32::from(self.connect_port()),
+        let ports = self
+            .driver_ports(program)
+            .into_iter()
+            .map(|(name, port)| ServicePort {
+                name: Some(name.into()),
+                port: i32::from(port),
                 target_port: None,
                 protocol: Some("TCP".into()),
                 ..ServicePort::default()
-            });
-        }
+            })
+            .collect();
         let service = Service {
             metadata: owned(self.metadata(self.service_name(), Role::Driver)),
             spec: Some(ServiceSpec {
@@ -369,6 +364,15 @@ impl<'a> Renderer<'a> {
             lines.push(format!("{key}={value}"));
         }
         lines.join("\n") + "\n"
+    }
+
+    /// The driver's named ports, on its container and its Service alike.
+    fn driver_ports(&self, program: &DriverProgram) -> Vec<(&'static str, u16)> {
+        let mut ports = vec![("driver-rpc", DRIVER_PORT)];
+        if *program == DriverProgram::ConnectServer {
+            ports.push(("spark-connect", self.connect_port()));
+        }
+        ports
     }
 
     /// The token a Spark Connect driver checks, which travels in the Secret.
@@ -448,21 +452,16 @@ impl<'a> Renderer<'a> {
                 read_only: Some(true),
                 ..VolumeMount::default()
             });
-        let container_ports = container.ports.get_or_insert_with(Vec::new);
-        container_ports.push(ContainerPort {
-            name: Some("driver-rpc".into()),
-            container_port: i32::from(DRIVER_PORT),
-            protocol: Some("TCP".into()),
-            ..ContainerPort::default()
-        });
-        if *program == DriverProgram::ConnectServer {
-            container_ports.push(ContainerPort {
-                name: Some("spark-connect".into()),
-                container_port: i32::from(self.connect_port()),
+        let ports = self.driver_ports(program);
+        container
+            .ports
+            .get_or_insert_with(Vec::new)
+            .extend(ports.into_iter().map(|(name, port)| ContainerPort {
+                name: Some(name.into()),
+                container_port: i32::from(port),
                 protocol: Some("TCP".into()),
                 ..ContainerPort::default()
-            });
-        }
+            }));
         // The driver writes why it failed to its termination message, so `ember submit
         // --status` can tell without the log; a crash before that falls back to the log's tail.
         container.termination_message_path = Some(TERMINATION_LOG.into());

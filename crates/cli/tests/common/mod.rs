@@ -124,3 +124,15 @@ pub fn free_port() -> u16 {
         .map(|a| a.port())
         .expect("a free loopback port")
 }
+
+/// A program from the test virtual environment scripts/setup.sh creates (pinned PySpark,
+/// kubernetes-validate); `what` names the package in the message when it is missing.
+pub fn test_venv_program(program: &str, what: &str) -> PathBuf {
+    let path = repo_root().join("target/ember-py/bin").join(program);
+    assert!(
+        path.exists(),
+        "{} is missing: run scripts/setup.sh, which installs the pinned {what}",
+        path.display()
+    );
+    path
+}
