@@ -200,6 +200,7 @@ def test_tail_and_statistics(spark):
     )
     assert df.orderBy("i").tail(2) == [Row(i=4, v=8.2, k="a", t=None), Row(i=5, v=9.8, k="b", t="x")]
     assert df.orderBy("i").tail(0) == []
+    assert [r.id for r in spark.range(0, 100000).orderBy("id").tail(3)] == [99997, 99998, 99999]
     i, v = [1, 2, 3, 4, 5], [2.0, 4.1, 5.9, 8.2, 9.8]
     assert df.stat.cov("i", "v") == pytest.approx(statistics.covariance(i, v))
     assert df.stat.corr("i", "v") == pytest.approx(statistics.correlation(i, v))

@@ -299,7 +299,8 @@ pub fn sample_by(
         .build()?)
 }
 
-/// The last `limit` rows, in order. The input runs now (PySpark collects a tail at once).
+/// The last `limit` rows, in order. The input runs now (PySpark collects a tail at once);
+/// only the batches that may hold the last rows are kept while it streams.
 pub async fn tail(planner: &Planner, input: LogicalPlan, limit: i32) -> ConnectResult<LogicalPlan> {
     let limit = usize::try_from(limit).map_err(|_| {
         SparkError::analysis(
@@ -307,8 +308,22 @@ pub async fn tail(planner: &Planner, input: LogicalPlan, limit: i32) -> ConnectR
             format!("tail({limit}) needs a limit of at least 0"),
         )
     })?;
-    let batch = collect(planner, input).await?;
-    let start = batch.num_rows().saturating_sub(limit);
-    let last = batch.slice(start, batch.num_rows() - start);
-    batches_plan(last.schema(), vec![last])
+    let schema = Arc::new(input.schema().as_arrow().clone());
+    let mut stream = planner.executor.run(input).await?;
+    let mut kept: std::collections::VecDeque<RecordBatch> = Default::default();
+    let mut kept_rows = 0;
+    while let Some(batch) = stream.try_next().await? {
+        kept_rows += batch.num_rows();
+        kept.push_back(batch);
+        while kept
+            .front()
+            .is_some_and(|first| kept_rows - first.num_rows() >= limit)
+        {
+            kept_rows -= kept.pop_front().map_or(0, |b| b.num_rows());
+        }
+    }
+    let all = concat_batches(&schema, kept.iter())?;
+    let start = all.num_rows().saturating_sub(limit);
+    let last = all.slice(start, all.num_rows() - start);
+    batches_plan(schema, vec![last])
 }
