@@ -28,7 +28,8 @@ fn text(e: Expr) -> Expr {
     Expr::Cast(Cast::new(Box::new(e), DataType::Utf8))
 }
 
-async fn collect(planner: &Planner, plan: LogicalPlan) -> ConnectResult<RecordBatch> {
+/// Runs `plan` where the session runs queries and gathers its rows into one batch.
+pub(crate) async fn collect(planner: &Planner, plan: LogicalPlan) -> ConnectResult<RecordBatch> {
     let schema = Arc::new(plan.schema().as_arrow().clone());
     let batches: Vec<RecordBatch> = planner.executor.run(plan).await?.try_collect().await?;
     Ok(concat_batches(&schema, &batches)?)

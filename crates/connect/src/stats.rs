@@ -10,7 +10,6 @@ use datafusion::common::Column;
 use datafusion::functions_aggregate::expr_fn as agg;
 use datafusion::logical_expr::{Cast, Expr, LogicalPlan, LogicalPlanBuilder};
 use datafusion::prelude::lit;
-use futures::TryStreamExt;
 
 use crate::error::{ConnectResult, SparkError};
 use crate::relation::{Planner, batches_plan};
@@ -79,10 +78,10 @@ pub async fn describe(
     let plan = LogicalPlanBuilder::from(input)
         .aggregate(Vec::<Expr>::new(), aggregates)?
         .build()?;
-    let batches: Vec<RecordBatch> = planner.executor.run(plan).await?.try_collect().await?;
+    let batch = crate::stat_functions::collect(planner, plan).await?;
     let options = crate::show::format_options();
     let mut values: Vec<String> = Vec::new();
-    if let Some(batch) = batches.iter().find(|b| b.num_rows() > 0) {
+    if batch.num_rows() > 0 {
         for column in batch.columns() {
             let formatter = ArrayFormatter::try_new(column.as_ref(), &options)?;
             values.push(if column.is_null(0) {
