@@ -51,3 +51,21 @@ def test_reading_a_missing_path(spark, tmp_path):
     with pytest.raises(AnalysisException) as error:
         spark.read.parquet(str(tmp_path / "missing")).collect()
     assert error.value.getCondition() == "PATH_NOT_FOUND"
+
+
+def test_malformed_function_calls_fail_cleanly_and_the_server_keeps_serving(spark):
+    # Each once panicked or could leave the client waiting; each must end with an error the
+    # client receives, of Spark's analysis class, and the next request must still work.
+    calls = [
+        F.call_function("to_date"),
+        F.call_function("to_timestamp"),
+        F.call_function("split"),
+        F.call_function("regexp_extract", F.lit("a")),
+        F.call_function("year", F.lit(1), F.lit(2)),
+        F.call_function("sort_array", F.lit(1)),
+        F.call_function("count"),
+    ]
+    for call in calls:
+        with pytest.raises(AnalysisException):
+            spark.range(1).select(call).collect()
+        assert spark.range(2).count() == 2

@@ -182,3 +182,60 @@ def test_doubles_round_half_up_on_their_decimal_text(spark):
         F.round(F.lit(1250.0), -2).alias("d"), F.round(F.lit(1.005), 2).alias("e"),
     ).first()
     assert row == Row(a=2.68, b=-3.0, c=0.13, d=1300.0, e=1.01)
+
+
+def test_ranking_functions_are_ints_and_sql_sorts_nulls_as_spark(spark):
+    df = spark.createDataFrame([("a", 1), ("a", None), ("b", 3)], "k string, v int")
+    df.createOrReplaceTempView("ranked")
+    w = Window.partitionBy("k").orderBy("v")
+    typed = df.select(F.row_number().over(w).alias("rn"), F.rank().over(w).alias("rk"),
+                      F.dense_rank().over(w).alias("dr"), F.ntile(2).over(w).alias("nt"))
+    assert [f.dataType.simpleString() for f in typed.schema.fields] == ["int"] * 4
+    sql = spark.sql("select row_number() over (order by v) as rn from ranked")
+    assert sql.schema.fields[0].dataType.simpleString() == "int"
+    # Spark: NULLS FIRST ascending, NULLS LAST descending, in SQL as in the DataFrame API.
+    assert [r.v for r in spark.sql("select v from ranked order by v").collect()] == [None, 1, 3]
+    assert [r.v for r in spark.sql("select v from ranked order by v desc").collect()] == [3, 1, None]
+    assert [r.v for r in spark.sql("select v from ranked order by v limit 1").collect()] == [None]
+
+
+def test_spark_catalog_functions_in_sql_and_dataframes(spark):
+    df = spark.createDataFrame([("oneAtwoBthreeC", "2024-02-29")], "s string, d string")
+    row = df.select(
+        F.split("s", "[ABC]").alias("parts"),
+        F.split("s", "[ABC]", 2).alias("two"),
+        F.regexp_extract("s", r"(\w+?)A(\w+?)B", 2).alias("second"),
+        F.year("d").alias("y"), F.month("d").alias("m"), F.dayofmonth("d").alias("dm"),
+        F.dayofweek("d").alias("dw"), F.dayofyear("d").alias("dy"), F.weekofyear("d").alias("wy"),
+        F.quarter("d").alias("q"),
+        F.sort_array(F.array(F.lit(3), F.lit(None), F.lit(1))).alias("asc"),
+        F.sort_array(F.array(F.lit(3), F.lit(None), F.lit(1)), asc=False).alias("desc"),
+        F.shiftleft(F.lit(1), 3).alias("shifted"),
+        F.concat(F.lit("a"), F.lit(None).cast("string")).alias("nullconcat"),
+    ).first()
+    assert row.parts == ["one", "two", "three", ""]
+    assert row.two == ["one", "twoBthreeC"]
+    assert row.second == "two"
+    assert (row.y, row.m, row.dm, row.dw, row.dy, row.wy, row.q) == (2024, 2, 29, 5, 60, 9, 1)
+    assert row.asc == [None, 1, 3] and row.desc == [3, 1, None]
+    assert row.shifted == 8
+    # Spark's concat is null when any argument is null.
+    assert row.nullconcat is None
+    sql = spark.sql(
+        "select split('a1b2c', '[0-9]') as p, year(date '2021-07-01') as y,"
+        " regexp_extract('x=42', 'x=([0-9]+)', 1) as v"
+    ).first()
+    assert (sql.p, sql.y, sql.v) == (["a", "b", "c"], 2021, "42")
+    assert df.selectExpr("year(d) as y").first().y == 2024
+    two = spark.createDataFrame([(1, "a"), (1, "a"), (1, None), (2, "b")], "a int, b string")
+    assert two.select(F.count_distinct("a", "b").alias("n")).first().n == 2
+
+
+def test_posexplode_gives_int_positions_beside_values(spark):
+    df = spark.createDataFrame([(1, [10, 20]), (2, []), (3, None)], "id int, xs array<int>")
+    plain = df.select("id", F.posexplode("xs"))
+    assert plain.columns == ["id", "pos", "col"]
+    assert plain.schema["pos"].dataType.simpleString() == "int"
+    assert sorted(tuple(r) for r in plain.collect()) == [(1, 0, 10), (1, 1, 20)]
+    outer = df.select("id", F.posexplode_outer("xs").alias("p", "v")).collect()
+    assert sorted((r.id, r.p, r.v) for r in outer) == [(1, 0, 10), (1, 1, 20), (2, None, None), (3, None, None)]

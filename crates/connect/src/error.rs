@@ -129,6 +129,19 @@ impl SparkError {
         )
     }
 
+    /// A failure inside Ember itself (a panic in a task, say): the operation ends with it and
+    /// the server keeps serving.
+    pub fn internal(what: impl Into<String>) -> SparkError {
+        let what = what.into();
+        SparkError::new(
+            SparkClass::Runtime,
+            "INTERNAL_ERROR",
+            "XX000",
+            format!("[INTERNAL_ERROR] {what}"),
+        )
+        .with_parameter("message", what)
+    }
+
     pub fn analysis(error_class: &'static str, message: impl Into<String>) -> SparkError {
         SparkError::new(SparkClass::Analysis, error_class, "42000", message)
     }

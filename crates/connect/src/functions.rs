@@ -16,53 +16,13 @@ use spark_connect_proto::expression::ExprType;
 use crate::error::{ConnectResult, SparkError};
 use crate::expr::Scope;
 
-/// Spark names whose DataFusion function has another name.
+/// Spark names the Connect client sends for functions the catalog knows by another name.
 const RENAMED: &[(&str, &str)] = &[
-    ("mean", "avg"),
-    ("stddev", "stddev_samp"),
-    ("std", "stddev_samp"),
-    ("variance", "var_samp"),
-    ("collect_list", "array_agg"),
-    ("approx_count_distinct", "approx_distinct"),
     ("first", "first_value"),
     ("last", "last_value"),
     ("any_value", "first_value"),
-    ("every", "bool_and"),
-    ("some", "bool_or"),
-    ("any", "bool_or"),
-    ("length", "character_length"),
     ("char_length", "character_length"),
-    ("startswith", "starts_with"),
-    ("endswith", "ends_with"),
-    ("ceiling", "ceil"),
-    ("sign", "signum"),
-    ("pow", "power"),
-    ("ifnull", "nvl"),
-    ("array_contains", "array_has"),
-    ("size", "cardinality"),
-    ("array", "make_array"),
-    ("lcase", "lower"),
-    ("ucase", "upper"),
-    ("position", "strpos"),
     ("instr", "strpos"),
-    ("current_timestamp", "now"),
-    ("map_from_arrays", "map"),
-    ("array_size", "cardinality"),
-];
-
-/// Date parts Spark has functions for.
-const DATE_PARTS: &[(&str, &str)] = &[
-    ("year", "year"),
-    ("quarter", "quarter"),
-    ("month", "month"),
-    ("day", "day"),
-    ("dayofmonth", "day"),
-    ("dayofweek", "dow"),
-    ("dayofyear", "doy"),
-    ("weekofyear", "week"),
-    ("hour", "hour"),
-    ("minute", "minute"),
-    ("second", "second"),
 ];
 
 pub fn call(
@@ -135,14 +95,21 @@ fn arity(name: &str, args: &[Expr], wanted: usize) -> ConnectResult<()> {
     if args.len() == wanted {
         Ok(())
     } else {
-        Err(SparkError::analysis(
-            "WRONG_NUM_ARGS.WITHOUT_SUGGESTION",
-            format!(
-                "[WRONG_NUM_ARGS.WITHOUT_SUGGESTION] The `{name}` requires {wanted} parameters but the actual number is {}.",
-                args.len()
-            ),
-        ))
+        Err(wrong_arguments(name, args, &wanted.to_string()))
     }
+}
+
+fn wrong_arguments(name: &str, args: &[Expr], wanted: &str) -> SparkError {
+    SparkError::analysis(
+        "WRONG_NUM_ARGS.WITHOUT_SUGGESTION",
+        format!(
+            "[WRONG_NUM_ARGS.WITHOUT_SUGGESTION] The `{name}` requires {wanted} parameters but the actual number is {}.",
+            args.len()
+        ),
+    )
+    .with_parameter("functionName", format!("`{name}`"))
+    .with_parameter("expectedNum", wanted)
+    .with_parameter("actualNum", args.len().to_string())
 }
 
 fn binary(left: Expr, op: Operator, right: Expr) -> Expr {
@@ -282,37 +249,19 @@ fn special(
 ) -> ConnectResult<Option<Expr>> {
     use datafusion::functions::expr_fn as f;
     use datafusion::functions_aggregate::expr_fn as agg;
-    if let Some((_, part)) = DATE_PARTS.iter().find(|(spark, _)| *spark == name) {
-        arity(name, &args, 1)?;
-        let value = f::date_part(lit(*part), args[0].clone());
-        // Spark's dayofweek counts Sunday as 1; DataFusion's dow counts it as 0.
-        let value = if name == "dayofweek" {
-            value + lit(1.0)
-        } else {
-            value
-        };
-        return Ok(Some(Expr::Cast(Cast::new(
-            Box::new(value),
-            DataType::Int32,
-        ))));
-    }
     Ok(Some(match name {
-        "count" if distinct => agg::count_distinct(single(name, &args)?),
-        "count_distinct" | "countdistinct" => {
-            if args.len() != 1 {
-                return Err(SparkError::unsupported(
-                    "count(DISTINCT …) over several columns",
-                ));
-            }
-            agg::count_distinct(args[0].clone())
-        }
-        // DataFusion's approx_distinct takes no floats; their text has the same distinct values.
+        "count" if distinct => count_distinct(args)?,
+        "count_distinct" | "countdistinct" => count_distinct(args)?,
+        // DataFusion's approx_distinct takes no floats; their text has the same distinct
+        // values. Spark's optional relative error only tunes its sketch.
         "approx_count_distinct" => {
-            let value = single(name, &args)?;
-            let value = if scope.type_of(&value)?.is_floating() {
-                Expr::Cast(Cast::new(Box::new(value), DataType::Utf8))
+            let Some(value) = args.first().filter(|_| args.len() <= 2) else {
+                return Err(wrong_arguments(name, &args, "1 or 2"));
+            };
+            let value = if scope.type_of(value)?.is_floating() {
+                Expr::Cast(Cast::new(Box::new(value.clone()), DataType::Utf8))
             } else {
-                value
+                value.clone()
             };
             agg::approx_distinct(value)
         }
@@ -384,41 +333,22 @@ fn special(
             days(&args[0]) - days(&args[1])
         }
         "current_date" => Expr::Cast(Cast::new(Box::new(f::now()), DataType::Date32)),
-        "to_date" => match args.len() {
-            1 => Expr::Cast(Cast::new(Box::new(args[0].clone()), DataType::Date32)),
-            _ => f::to_date(vec![args[0].clone(), java_format(&args[1])?]),
+        "to_date" => match args.as_slice() {
+            [value] => Expr::Cast(Cast::new(Box::new(value.clone()), DataType::Date32)),
+            [value, format] => f::to_date(vec![value.clone(), java_format(format)?]),
+            _ => return Err(wrong_arguments(name, &args, "1 or 2")),
         },
-        "to_timestamp" => match args.len() {
-            1 => f::to_timestamp_micros(vec![args[0].clone()]),
-            _ => f::to_timestamp_micros(vec![args[0].clone(), java_format(&args[1])?]),
+        "to_timestamp" => match args.as_slice() {
+            [value] => f::to_timestamp_micros(vec![value.clone()]),
+            [value, format] => f::to_timestamp_micros(vec![value.clone(), java_format(format)?]),
+            _ => return Err(wrong_arguments(name, &args, "1 or 2")),
         },
         "date_format" => {
             arity(name, &args, 2)?;
             f::to_char(args[0].clone(), java_format(&args[1])?)
         }
-        "trunc" => {
-            arity(name, &args, 2)?;
-            Expr::Cast(Cast::new(
-                Box::new(f::date_trunc(args[1].clone(), args[0].clone())),
-                DataType::Date32,
-            ))
-        }
         "log" if args.len() == 2 => f::log(args[0].clone(), args[1].clone()),
         "log" => f::ln(single(name, &args)?),
-        "floor" | "ceil" | "ceiling" if args.len() == 1 => {
-            let t = scope.type_of(&args[0])?;
-            let value = if name == "floor" {
-                f::floor(args[0].clone())
-            } else {
-                f::ceil(args[0].clone())
-            };
-            // Spark returns bigint for floating-point inputs.
-            if t.is_floating() {
-                Expr::Cast(Cast::new(Box::new(value), DataType::Int64))
-            } else {
-                value
-            }
-        }
         "struct" | "named_struct" if name == "struct" => {
             let mut fields = Vec::new();
             for (i, arg) in args.iter().enumerate() {
@@ -443,12 +373,7 @@ fn special(
                 Some(Box::new(args[0].clone())),
             ))
         }
-        "pmod" => {
-            arity(name, &args, 2)?;
-            let (a, n) = (args[0].clone(), args[1].clone());
-            ((a % n.clone()) + n.clone()) % n
-        }
-        "explode" | "explode_outer" => {
+        "explode" | "explode_outer" | "posexplode" | "posexplode_outer" => {
             return Err(SparkError::analysis(
                 "UNSUPPORTED_GENERATOR.OUTSIDE_SELECT",
                 "[UNSUPPORTED_GENERATOR.OUTSIDE_SELECT] explode can only be used in a select list.",
@@ -456,6 +381,33 @@ fn special(
         }
         _ => return Ok(None),
     }))
+}
+
+/// `count(DISTINCT a, b, …)`: Spark counts the distinct rows in which no value is null.
+fn count_distinct(args: Vec<Expr>) -> ConnectResult<Expr> {
+    use datafusion::functions_aggregate::expr_fn::count_distinct;
+    match args.as_slice() {
+        [] => Err(wrong_arguments("count", &args, "at least 1")),
+        [single] => Ok(count_distinct(single.clone())),
+        several => {
+            let all_present = several
+                .iter()
+                .map(|a| a.clone().is_not_null())
+                .reduce(Expr::and)
+                .unwrap_or_else(|| lit(true));
+            let mut fields = Vec::new();
+            for (i, arg) in several.iter().enumerate() {
+                fields.push(lit(format!("c{i}")));
+                fields.push(arg.clone());
+            }
+            let row = datafusion::functions::expr_fn::named_struct(fields);
+            Ok(count_distinct(Expr::Case(Case::new(
+                None,
+                vec![(Box::new(all_present), Box::new(row))],
+                None,
+            ))))
+        }
+    }
 }
 
 fn position_clone(position: &Expr) -> Expr {

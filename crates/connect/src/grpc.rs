@@ -2,14 +2,17 @@
 //! this maps each method path to its handler with tonic's codec and server machinery.
 
 use std::convert::Infallible;
+use std::panic::AssertUnwindSafe;
 use std::sync::Arc;
 use std::task::{Context, Poll};
 
+use futures::FutureExt;
 use futures::future::BoxFuture;
 use tonic::body::Body;
 use tonic::server::{Grpc, NamedService};
 
-use crate::service::ConnectService;
+use crate::error::SparkError;
+use crate::service::{ConnectService, panic_message};
 
 /// Largest message accepted: local relations (createDataFrame) arrive whole in one request.
 const MAX_MESSAGE_BYTES: usize = 256 * 1024 * 1024;
@@ -60,7 +63,15 @@ macro_rules! route {
         Box::pin(async move {
             let handler = tower::service_fn(move |call| {
                 let service = service.clone();
-                async move { service.$method(call).await }
+                // A panic while handling the call answers it with INTERNAL_ERROR.
+                async move {
+                    AssertUnwindSafe(service.$method(call))
+                        .catch_unwind()
+                        .await
+                        .unwrap_or_else(|panic| {
+                            Err(SparkError::internal(panic_message(&*panic)).to_status())
+                        })
+                }
             });
             let mut grpc = Grpc::new(tonic_prost::ProstCodec::default())
                 .max_decoding_message_size(MAX_MESSAGE_BYTES)

@@ -505,15 +505,50 @@ impl Planner {
         let scope = self.scope(input.schema());
         let mut exprs = Vec::new();
         let mut exploded: Vec<(String, bool)> = Vec::new();
+        let mut positions: Vec<String> = Vec::new();
         for e in expressions {
-            if let Some((inner, name, outer)) = generator(e) {
-                let value = scope.expr(inner)?;
-                let name = name.unwrap_or_else(|| match scope.type_of(&value) {
-                    Ok(DataType::Map(_, _)) => "key".to_string(),
-                    _ => "col".to_string(),
+            if let Some(generator) = generator(e) {
+                let mut value = scope.expr(generator.input)?;
+                if generator.outer {
+                    // Spark's outer generators give one row of nulls for an empty array too;
+                    // DataFusion's unnest keeps only null ones.
+                    let has_items =
+                        datafusion::functions_nested::expr_fn::cardinality(value.clone())
+                            .gt(lit(0u64));
+                    value = Expr::Case(datafusion::logical_expr::Case::new(
+                        None,
+                        vec![(Box::new(has_items), Box::new(value))],
+                        None,
+                    ));
+                }
+                if generator.with_position {
+                    // posexplode: the positions as a list beside the values, unnested with
+                    // them row by row.
+                    let length = Expr::Cast(datafusion::logical_expr::Cast::new(
+                        Box::new(datafusion::functions_nested::expr_fn::cardinality(
+                            value.clone(),
+                        )),
+                        DataType::Int64,
+                    ));
+                    let range =
+                        datafusion::functions_nested::expr_fn::range(lit(0i64), length, lit(1i64));
+                    let pos = generator.names.first().cloned().unwrap_or("pos".into());
+                    exprs.push(range.alias(&pos));
+                    exploded.push((pos.clone(), generator.outer));
+                    positions.push(pos);
+                    let name = generator.names.get(1).cloned().unwrap_or("col".into());
+                    exprs.push(value.alias(&name));
+                    exploded.push((name, generator.outer));
+                    continue;
+                }
+                let name = generator.names.first().cloned().unwrap_or_else(|| {
+                    match scope.type_of(&value) {
+                        Ok(DataType::Map(_, _)) => "key".to_string(),
+                        _ => "col".to_string(),
+                    }
                 });
                 exprs.push(value.alias(&name));
-                exploded.push((name, outer));
+                exploded.push((name, generator.outer));
                 continue;
             }
             let converted = scope.exprs(std::slice::from_ref(e))?;
@@ -534,6 +569,26 @@ impl Planner {
                 &names,
                 datafusion::common::UnnestOptions::new().with_preserve_nulls(preserve_nulls),
             )?;
+        }
+        if !positions.is_empty() {
+            // Spark's positions are ints.
+            let columns = frame
+                .schema()
+                .iter()
+                .map(|(qualifier, field)| {
+                    let column = Expr::Column(Column::new(qualifier.cloned(), field.name()));
+                    if positions.contains(field.name()) {
+                        Expr::Cast(datafusion::logical_expr::Cast::new(
+                            Box::new(column),
+                            DataType::Int32,
+                        ))
+                        .alias(field.name())
+                    } else {
+                        column
+                    }
+                })
+                .collect::<Vec<_>>();
+            frame = frame.select(columns)?;
         }
         Ok(frame.into_unoptimized_plan())
     }
@@ -1065,19 +1120,36 @@ fn value_name(value: &ScalarValue) -> String {
     }
 }
 
-/// `explode(x)` (or `explode_outer`, possibly aliased) in a select list.
-fn generator(e: &Expression) -> Option<(&Expression, Option<String>, bool)> {
+/// A generator in a select list: `explode`, `explode_outer`, `posexplode`,
+/// `posexplode_outer`, possibly aliased (`.alias("pos", "value")` names both columns).
+struct Generator<'a> {
+    input: &'a Expression,
+    names: Vec<String>,
+    outer: bool,
+    with_position: bool,
+}
+
+fn generator(e: &Expression) -> Option<Generator<'_>> {
     use spark_connect_proto::expression::ExprType;
-    let (inner, name) = match &e.expr_type {
-        Some(ExprType::Alias(a)) => (a.expr.as_deref()?, a.name.first().cloned()),
-        _ => (e, None),
+    let (inner, names) = match &e.expr_type {
+        Some(ExprType::Alias(a)) => (a.expr.as_deref()?, a.name.clone()),
+        _ => (e, Vec::new()),
     };
     match &inner.expr_type {
-        Some(ExprType::UnresolvedFunction(f))
-            if matches!(f.function_name.as_str(), "explode" | "explode_outer")
-                && f.arguments.len() == 1 =>
-        {
-            Some((&f.arguments[0], name, f.function_name == "explode_outer"))
+        Some(ExprType::UnresolvedFunction(f)) if f.arguments.len() == 1 => {
+            let (outer, with_position) = match f.function_name.as_str() {
+                "explode" => (false, false),
+                "explode_outer" => (true, false),
+                "posexplode" => (false, true),
+                "posexplode_outer" => (true, true),
+                _ => return None,
+            };
+            Some(Generator {
+                input: &f.arguments[0],
+                names,
+                outer,
+                with_position,
+            })
         }
         _ => None,
     }

@@ -1,6 +1,8 @@
 //! The Spark Connect RPCs over Ember sessions.
 
+use std::any::Any;
 use std::collections::HashMap;
+use std::panic::AssertUnwindSafe;
 use std::pin::Pin;
 use std::sync::{Arc, Mutex};
 
@@ -9,7 +11,7 @@ use datafusion::arrow::array::RecordBatch;
 use datafusion::arrow::datatypes::{Field, Schema, SchemaRef};
 use datafusion::logical_expr::LogicalPlan;
 use ember_sql::{EmberSession, StatementKind};
-use futures::{Stream, TryStreamExt};
+use futures::{FutureExt, Stream, TryStreamExt};
 use spark_connect_proto as sc;
 use spark_connect_proto::command::CommandType;
 use spark_connect_proto::config_request::operation::OpType as ConfigOp;
@@ -109,7 +111,12 @@ impl ConnectService {
             let operation = operation.clone();
             tokio::spawn(async move {
                 let replies = Replies::new(&session, &operation);
-                let outcome = run_plan(&session, &replies, plan).await;
+                // A panic anywhere under the operation ends it with an error the client
+                // receives; it must never leave the client waiting.
+                let outcome = AssertUnwindSafe(run_plan(&session, &replies, plan))
+                    .catch_unwind()
+                    .await
+                    .unwrap_or_else(|panic| Err(SparkError::internal(panic_message(&*panic))));
                 match outcome {
                     Ok(()) => {
                         replies.send(ResponseType::ResultComplete(response::ResultComplete {}));
@@ -707,4 +714,14 @@ async fn sql_command(
             schema: None,
         })),
     })
+}
+
+/// What a caught panic said, for the error the client receives.
+pub(crate) fn panic_message(panic: &(dyn Any + Send)) -> String {
+    let text = panic
+        .downcast_ref::<&str>()
+        .map(|s| s.to_string())
+        .or_else(|| panic.downcast_ref::<String>().cloned())
+        .unwrap_or_else(|| "a panic without a message".to_string());
+    format!("the request failed inside Ember: {text}")
 }

@@ -1,16 +1,20 @@
-//! Spark's numeric semantics on DataFusion. Spark users read decimal results by their type and
-//! last digit, and DataFusion's defaults differ from Spark's in both: it divides decimals to the
-//! dividend's scale plus four and truncates, averages decimals by truncating, widens results
-//! past 38 digits without Spark's scale adjustment, treats a decimal mixed with a double as a
-//! decimal, and rounds doubles on their binary value. [`SparkNumericRule`] runs after
-//! DataFusion's type coercion and rewrites those places to Spark's result types and HALF_UP
-//! rounding, using the functions defined here where DataFusion's kernels cannot give Spark's
-//! answer. Plans built with them travel to executors by name ([`scalar_function`],
-//! [`aggregate_function`]).
+//! Spark semantics on DataFusion, in one place for every front end. The Spark function
+//! catalog ([`register_spark_functions`]) puts Spark's functions under Spark's names in a
+//! session: DataFusion's built-ins, the Apache DataFusion project's `datafusion-spark`
+//! functions where Spark's semantics differ, and Ember's own where neither has them.
+//! [`SparkNumericRule`] runs after DataFusion's type coercion and rewrites plans to Spark's
+//! numeric rules: decimal result types and HALF_UP rounding of `/`, `avg` and `round`,
+//! decimals mixed with doubles computed as doubles, comparisons of decimals the rule widened,
+//! and `int` results of the ranking window functions. Executors decode plans against the same
+//! catalog ([`scalar_function`], [`aggregate_function`], [`window_function`]).
 
+mod array;
 mod average;
+mod catalog;
+mod datetime;
 mod decimal;
 mod decimal_arithmetic;
+mod regex;
 mod round;
 mod rule;
 
@@ -18,18 +22,21 @@ use std::sync::Arc;
 
 use datafusion::logical_expr::{AggregateUDF, ScalarUDF};
 
+pub use catalog::{
+    Origin, aggregate_function, origin, register_spark_functions, scalar_function, window_function,
+};
 pub use decimal::{DecimalOp, spark_result_type};
 pub use rule::SparkNumericRule;
 
-/// One of this crate's scalar functions by name, for decoding plans sent to executors.
-pub fn scalar_function(name: &str) -> Option<Arc<ScalarUDF>> {
-    if let Some(op) = DecimalOp::from_function_name(name) {
-        return Some(decimal_arithmetic::udf(op));
-    }
-    (name == round::NAME).then(round::udf)
+/// The functions the numeric rule plans with; they are in the catalog so executors find them.
+fn internal_scalar_functions() -> Vec<Arc<ScalarUDF>> {
+    DecimalOp::ALL
+        .iter()
+        .map(|op| decimal_arithmetic::udf(*op))
+        .chain([round::udf()])
+        .collect()
 }
 
-/// One of this crate's aggregate functions by name, for decoding plans sent to executors.
-pub fn aggregate_function(name: &str) -> Option<Arc<AggregateUDF>> {
-    (name == average::NAME).then(average::udaf)
+fn internal_aggregate_functions() -> Vec<Arc<AggregateUDF>> {
+    vec![average::udaf()]
 }

@@ -1,16 +1,19 @@
 //! The analyzer rule that gives plans Spark's numeric semantics once DataFusion has coerced
 //! their types.
 
+use std::sync::Arc;
+
 use arrow::datatypes::DataType;
 use datafusion::common::config::ConfigOptions;
 use datafusion::common::tree_node::{Transformed, TreeNode};
-use datafusion::common::{DFSchema, Result, ScalarValue};
+use datafusion::common::{Column, DFSchema, Result, ScalarValue};
 use datafusion::logical_expr::expr::{ScalarFunction, WindowFunction};
 use datafusion::logical_expr::expr_rewriter::NamePreserver;
 use datafusion::logical_expr::type_coercion::binary::BinaryTypeCoercer;
 use datafusion::logical_expr::utils::merge_schema;
 use datafusion::logical_expr::{
-    BinaryExpr, Cast, Expr, ExprSchemable, LogicalPlan, Operator, WindowFunctionDefinition,
+    BinaryExpr, Cast, Expr, ExprSchemable, LogicalPlan, Operator, Projection,
+    WindowFunctionDefinition,
 };
 use datafusion::optimizer::AnalyzerRule;
 
@@ -47,17 +50,62 @@ fn rewrite_plan(plan: LogicalPlan) -> Result<Transformed<LogicalPlan>> {
             .map(|t| t.update_data(|e| name.restore(e)))
     })?;
     // A rewritten input changes the types its parents see, so every schema is recomputed.
+    let plan = rewritten.data.recompute_schema()?;
+    let ranked = spark_ranking_types(plan)?;
     Ok(Transformed::new(
-        rewritten.data.recompute_schema()?,
-        rewritten.transformed,
+        ranked.data,
+        rewritten.transformed || ranked.transformed,
         rewritten.tnr,
     ))
+}
+
+/// Spark's ranking window functions give `int`; DataFusion's give unsigned 64-bit integers.
+/// A projection above the window casts them, under the same names.
+fn spark_ranking_types(plan: LogicalPlan) -> Result<Transformed<LogicalPlan>> {
+    let LogicalPlan::Window(window) = &plan else {
+        return Ok(Transformed::no(plan));
+    };
+    let first_window_column = window.input.schema().fields().len();
+    let ranking: Vec<bool> = window.window_expr.iter().map(is_ranking).collect();
+    if !ranking.contains(&true) {
+        return Ok(Transformed::no(plan));
+    }
+    let columns = plan
+        .schema()
+        .iter()
+        .enumerate()
+        .map(|(i, (qualifier, field))| {
+            let column = Expr::Column(Column::new(qualifier.cloned(), field.name()));
+            let is_rank = i >= first_window_column && ranking[i - first_window_column];
+            if is_rank && field.data_type() == &DataType::UInt64 {
+                cast(column, DataType::Int32).alias_qualified(qualifier.cloned(), field.name())
+            } else {
+                column
+            }
+        })
+        .collect::<Vec<_>>();
+    Ok(Transformed::yes(LogicalPlan::Projection(
+        Projection::try_new(columns, Arc::new(plan))?,
+    )))
+}
+
+fn is_ranking(expr: &Expr) -> bool {
+    match expr {
+        Expr::Alias(alias) => is_ranking(&alias.expr),
+        Expr::WindowFunction(window) => matches!(
+            &window.fun,
+            WindowFunctionDefinition::WindowUDF(f)
+                if matches!(f.name(), "row_number" | "rank" | "dense_rank" | "ntile")
+        ),
+        _ => false,
+    }
 }
 
 fn rewrite_expr(expr: Expr, schema: &DFSchema) -> Result<Transformed<Expr>> {
     match expr {
         Expr::BinaryExpr(binary) => match decimal_op(binary.op) {
             Some(op) => arithmetic(binary, op, schema),
+            None if binary.op.supports_propagation() => comparison(binary, schema),
             None => Ok(Transformed::no(Expr::BinaryExpr(binary))),
         },
         Expr::ScalarFunction(function) if function.name() == "round" => round(function, schema),
@@ -169,6 +217,37 @@ fn arithmetic(binary: BinaryExpr, op: DecimalOp, schema: &DFSchema) -> Result<Tr
     Ok(Transformed::yes(Expr::ScalarFunction(
         ScalarFunction::new_udf(decimal_arithmetic::udf(op), vec![left, right]),
     )))
+}
+
+/// A comparison of two decimals whose types this rule changed below it (DataFusion coerced
+/// them to one type before): both sides take the type that holds either, as Spark compares.
+fn comparison(binary: BinaryExpr, schema: &DFSchema) -> Result<Transformed<Expr>> {
+    let (left_type, right_type) = (
+        binary.left.get_type(schema)?,
+        binary.right.get_type(schema)?,
+    );
+    if !(left_type.is_decimal() && right_type.is_decimal()) || left_type == right_type {
+        return Ok(Transformed::no(Expr::BinaryExpr(binary)));
+    }
+    let Some(common) = datafusion::logical_expr::type_coercion::binary::comparison_coercion(
+        &left_type,
+        &right_type,
+    ) else {
+        return Ok(Transformed::no(Expr::BinaryExpr(binary)));
+    };
+    let BinaryExpr { left, op, right } = binary;
+    let side = |e: Expr, t: &DataType| {
+        if *t == common {
+            e
+        } else {
+            cast(e, common.clone())
+        }
+    };
+    Ok(Transformed::yes(Expr::BinaryExpr(BinaryExpr::new(
+        Box::new(side(*left, &left_type)),
+        op,
+        Box::new(side(*right, &right_type)),
+    ))))
 }
 
 /// Spark gives an integer literal beside a decimal the narrowest decimal type holding it

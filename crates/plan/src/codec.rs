@@ -9,7 +9,7 @@ use arrow::ipc::reader::StreamReader;
 use arrow::ipc::writer::StreamWriter;
 use datafusion::error::{DataFusionError, Result};
 use datafusion::execution::TaskContext;
-use datafusion::logical_expr::{AggregateUDF, ScalarUDF};
+use datafusion::logical_expr::{AggregateUDF, ScalarUDF, WindowUDF};
 use datafusion::physical_plan::ExecutionPlan;
 use datafusion_proto::physical_plan::{
     AsExecutionPlan, PhysicalExtensionCodec, PhysicalProtoConverterExtension,
@@ -51,6 +51,9 @@ struct ReadNode {
     #[prost(bytes = "vec", tag = "4")]
     schema: Vec<u8>,
 }
+
+/// The byte a function of Ember's Spark catalog is encoded with.
+const CATALOG_FUNCTION: u8 = 1;
 
 fn unknown_function(name: &str) -> DataFusionError {
     DataFusionError::Internal(format!(
@@ -99,14 +102,40 @@ impl PhysicalExtensionCodec for EmberCodec {
         }
     }
 
-    // Ember's Spark functions are not in an executor's function registry; they are found
-    // by the name the driver encoded.
+    // A function of Ember's Spark catalog travels with a marker (see `try_encode_udf`), so an
+    // executor takes the catalog's implementation even where DataFusion has a built-in of
+    // the same name with other semantics (`concat`, `abs`, …).
     fn try_decode_udf(&self, name: &str, _buf: &[u8]) -> Result<Arc<ScalarUDF>> {
         ember_functions::scalar_function(name).ok_or_else(|| unknown_function(name))
     }
 
+    fn try_encode_udf(&self, node: &ScalarUDF, buf: &mut Vec<u8>) -> Result<()> {
+        if ember_functions::scalar_function(node.name()).is_some() {
+            buf.push(CATALOG_FUNCTION);
+        }
+        Ok(())
+    }
+
     fn try_decode_udaf(&self, name: &str, _buf: &[u8]) -> Result<Arc<AggregateUDF>> {
         ember_functions::aggregate_function(name).ok_or_else(|| unknown_function(name))
+    }
+
+    fn try_encode_udaf(&self, node: &AggregateUDF, buf: &mut Vec<u8>) -> Result<()> {
+        if ember_functions::aggregate_function(node.name()).is_some() {
+            buf.push(CATALOG_FUNCTION);
+        }
+        Ok(())
+    }
+
+    fn try_decode_udwf(&self, name: &str, _buf: &[u8]) -> Result<Arc<WindowUDF>> {
+        ember_functions::window_function(name).ok_or_else(|| unknown_function(name))
+    }
+
+    fn try_encode_udwf(&self, node: &WindowUDF, buf: &mut Vec<u8>) -> Result<()> {
+        if ember_functions::window_function(node.name()).is_some() {
+            buf.push(CATALOG_FUNCTION);
+        }
+        Ok(())
     }
 
     fn try_encode(

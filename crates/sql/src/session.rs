@@ -127,6 +127,8 @@ impl EmberSession {
         let mut config = SessionConfig::new().with_information_schema(true);
         // Spark reads `1.5` in SQL as decimal(2,1), not as a double.
         config.options_mut().sql_parser.parse_float_as_decimal = true;
+        // Spark sorts nulls first ascending and last descending unless told otherwise.
+        config.options_mut().sql_parser.default_null_ordering = "nulls_min".to_string();
         for (key, value) in conf.engine_options() {
             config.options_mut().set(key, value)?;
         }
@@ -152,7 +154,8 @@ impl EmberSession {
                     .with_mode(DiskManagerMode::Directories(vec![dir.into()])),
             );
         }
-        let ctx = SessionContext::new_with_config_rt(config, runtime.build_arc()?);
+        let mut ctx = SessionContext::new_with_config_rt(config, runtime.build_arc()?);
+        ember_functions::register_spark_functions(&mut ctx)?;
         ctx.add_analyzer_rule(Arc::new(ember_functions::SparkNumericRule));
         Ok(EmberSession {
             ctx,

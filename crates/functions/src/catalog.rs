@@ -1,0 +1,203 @@
+//! The one Spark function catalog. Every Ember session registers it, so SQL text, the
+//! DataFrame API of Spark Connect and `ember sql` resolve a Spark function name to the same
+//! implementation, and executors decode plans against the same list.
+//!
+//! The catalog is DataFusion's built-ins, overlaid with `datafusion-spark`'s Spark-compatible
+//! functions and then with Ember's own; Spark's names for DataFusion functions are added as
+//! aliases.
+
+use std::collections::HashMap;
+use std::sync::{Arc, LazyLock};
+
+use datafusion::common::Result;
+use datafusion::execution::FunctionRegistry;
+use datafusion::logical_expr::{AggregateUDF, ScalarUDF, WindowUDF};
+
+use crate::{array, datetime, regex};
+
+/// `datafusion-spark` functions Ember does not take: Ember's own analyzer rule gives `avg` and
+/// `round` Spark's decimal semantics on DataFusion's faster kernels, SQL's `EXTRACT` keeps
+/// DataFusion's `date_part`, and `bitmap_count` fails with an internal error on a null
+/// argument (found by `crates/sql/tests/function_calls.rs`).
+const NOT_TAKEN_FROM_DATAFUSION_SPARK: &[&str] = &["avg", "round", "date_part", "bitmap_count"];
+
+/// Spark's names for DataFusion functions that do the same thing under another name.
+const SPARK_ALIASES: &[(&str, &[&str])] = &[
+    ("stddev_samp", &["stddev", "std"]),
+    ("var_samp", &["variance"]),
+    ("approx_distinct", &["approx_count_distinct"]),
+    ("bool_and", &["every"]),
+    ("bool_or", &["some", "any"]),
+    ("starts_with", &["startswith"]),
+    ("ends_with", &["endswith"]),
+    ("signum", &["sign"]),
+    ("nvl", &["ifnull"]),
+    ("lower", &["lcase"]),
+    ("upper", &["ucase"]),
+    ("now", &["current_timestamp"]),
+    ("cardinality", &["array_size"]),
+    ("ceil", &["ceiling"]),
+];
+
+struct Catalog {
+    scalar: HashMap<String, Arc<ScalarUDF>>,
+    aggregate: HashMap<String, Arc<AggregateUDF>>,
+    window: HashMap<String, Arc<WindowUDF>>,
+    /// Where each function the catalog adds or replaces comes from.
+    origins: HashMap<String, Origin>,
+}
+
+/// Where a function of the catalog is implemented.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Origin {
+    /// DataFusion's built-in, under Spark's name.
+    DataFusion,
+    /// The Apache DataFusion project's Spark-compatible functions.
+    DataFusionSpark,
+    /// Ember's own implementation.
+    Ember,
+}
+
+/// The functions the catalog adds to (or changes in) a DataFusion session, by primary name.
+static CATALOG: LazyLock<Catalog> = LazyLock::new(|| {
+    let mut scalar: HashMap<String, Arc<ScalarUDF>> = HashMap::new();
+    let mut aggregate: HashMap<String, Arc<AggregateUDF>> = HashMap::new();
+    let mut window: HashMap<String, Arc<WindowUDF>> = HashMap::new();
+
+    // DataFusion's built-ins by every name they answer to.
+    let mut defaults = HashMap::new();
+    for f in datafusion::execution::SessionStateDefaults::default_scalar_functions() {
+        for name in f.aliases().iter().chain([&f.name().to_string()]) {
+            defaults.insert(name.clone(), f.clone());
+        }
+    }
+    let mut default_aggregates = HashMap::new();
+    for f in datafusion::execution::SessionStateDefaults::default_aggregate_functions() {
+        for name in f.aliases().iter().chain([&f.name().to_string()]) {
+            default_aggregates.insert(name.clone(), f.clone());
+        }
+    }
+    let mut origins = HashMap::new();
+    for f in datafusion_spark::all_default_scalar_functions() {
+        if !NOT_TAKEN_FROM_DATAFUSION_SPARK.contains(&f.name()) {
+            origins.insert(f.name().to_string(), Origin::DataFusionSpark);
+            scalar.insert(f.name().to_string(), f);
+        }
+    }
+    for f in datafusion_spark::all_default_aggregate_functions() {
+        if !NOT_TAKEN_FROM_DATAFUSION_SPARK.contains(&f.name()) {
+            origins.insert(f.name().to_string(), Origin::DataFusionSpark);
+            aggregate.insert(f.name().to_string(), f);
+        }
+    }
+    for f in datafusion_spark::all_default_window_functions() {
+        origins.insert(f.name().to_string(), Origin::DataFusionSpark);
+        window.insert(f.name().to_string(), f);
+    }
+
+    for f in datetime::functions()
+        .into_iter()
+        .chain(regex::functions())
+        .chain(array::functions())
+    {
+        origins.insert(f.name().to_string(), Origin::Ember);
+        scalar.insert(f.name().to_string(), f);
+    }
+    for f in crate::internal_scalar_functions() {
+        origins.insert(f.name().to_string(), Origin::Ember);
+        scalar.insert(f.name().to_string(), f);
+    }
+    for f in crate::internal_aggregate_functions() {
+        origins.insert(f.name().to_string(), Origin::Ember);
+        aggregate.insert(f.name().to_string(), f);
+    }
+    // Spark's extra names, on whichever implementation the name resolved to above.
+    for (name, aliases) in SPARK_ALIASES {
+        origins
+            .entry(name.to_string())
+            .or_insert(Origin::DataFusion);
+        let aliases = aliases.iter().copied();
+        if let Some(f) = scalar.get(*name).or_else(|| defaults.get(*name)) {
+            let f = f.as_ref().clone().with_aliases(aliases);
+            scalar.insert(f.name().to_string(), Arc::new(f));
+        } else if let Some(f) = aggregate
+            .get(*name)
+            .or_else(|| default_aggregates.get(*name))
+        {
+            let f = f.as_ref().clone().with_aliases(aliases);
+            aggregate.insert(f.name().to_string(), Arc::new(f));
+        }
+    }
+    Catalog {
+        scalar,
+        aggregate,
+        window,
+        origins,
+    }
+});
+
+/// Registers the Spark function catalog in a session (a `SessionContext`, or an executor's).
+pub fn register_spark_functions(registry: &mut dyn FunctionRegistry) -> Result<()> {
+    for f in CATALOG.scalar.values() {
+        registry.register_udf(f.clone())?;
+    }
+    for f in CATALOG.aggregate.values() {
+        registry.register_udaf(f.clone())?;
+    }
+    for f in CATALOG.window.values() {
+        registry.register_udwf(f.clone())?;
+    }
+    Ok(())
+}
+
+/// A scalar function of the catalog by its primary name, for decoding plans on executors.
+pub fn scalar_function(name: &str) -> Option<Arc<ScalarUDF>> {
+    CATALOG.scalar.get(name).cloned()
+}
+
+/// An aggregate function of the catalog by its primary name.
+pub fn aggregate_function(name: &str) -> Option<Arc<AggregateUDF>> {
+    CATALOG.aggregate.get(name).cloned()
+}
+
+/// Where a function the catalog adds or replaces is implemented; `None` for DataFusion's
+/// built-ins the catalog leaves as they are.
+pub fn origin(name: &str) -> Option<Origin> {
+    CATALOG.origins.get(name).copied()
+}
+
+/// A window function of the catalog by its primary name.
+pub fn window_function(name: &str) -> Option<Arc<WindowUDF>> {
+    CATALOG.window.get(name).cloned()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use datafusion::prelude::SessionContext;
+
+    #[test]
+    fn spark_names_resolve_in_a_session() {
+        let mut ctx = SessionContext::new();
+        register_spark_functions(&mut ctx).unwrap();
+        for name in [
+            "split",
+            "regexp_extract",
+            "year",
+            "dayofmonth",
+            "shiftleft",
+            "std",
+            "sign",
+        ] {
+            let found = ctx.udf(name).is_ok() || ctx.udaf(name).is_ok();
+            assert!(found, "{name} is not registered");
+        }
+        // datafusion-spark's Spark semantics win over DataFusion's same-named functions…
+        assert!(std::ptr::eq(
+            ctx.udf("concat").unwrap().inner().as_ref() as *const _ as *const u8,
+            scalar_function("concat").unwrap().inner().as_ref() as *const _ as *const u8,
+        ));
+        // …except where Ember keeps DataFusion's kernel under its own rule.
+        assert!(scalar_function("round").is_none());
+    }
+}
