@@ -14,3 +14,5 @@ cargo nextest run --workspace --locked --no-fail-fast
 echo "== pytest: PySpark (pyspark-client) against ember server" >&2
 cargo build --locked --bin ember
 target/ember-py/bin/python -m pytest python/tests -q -c python/pytest.ini
+echo "== PySpark documentation examples against ember server (ratchet: python/doctests/failing.txt)" >&2
+target/ember-py/bin/python python/doctests/run.py

@@ -250,6 +250,7 @@ fn special(
     use datafusion::functions::expr_fn as f;
     use datafusion::functions_aggregate::expr_fn as agg;
     Ok(Some(match name {
+        "count" if args.is_empty() => return Err(wrong_arguments(name, &args, "at least 1")),
         "count" if distinct => count_distinct(args)?,
         "count_distinct" | "countdistinct" => count_distinct(args)?,
         // DataFusion's approx_distinct takes no floats; their text has the same distinct

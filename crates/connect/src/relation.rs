@@ -8,6 +8,7 @@ use std::sync::Arc;
 
 use datafusion::arrow::array::{ArrayRef, RecordBatch, StringArray};
 use datafusion::arrow::datatypes::{DataType, Field, Schema};
+use datafusion::common::tree_node::{Transformed, TreeNode};
 use datafusion::common::{Column, DFSchema, JoinType, TableReference};
 use datafusion::dataframe::DataFrame;
 use datafusion::datasource::provider_as_source;
@@ -561,7 +562,28 @@ impl Planner {
                 exprs.extend(converted);
             }
         }
-        let mut frame = self.frame(input).select(exprs)?;
+        // Aggregates in a select without groupBy aggregate the whole input, as in Spark.
+        let aggregates = datafusion::logical_expr::utils::find_aggregate_exprs(exprs.iter());
+        let has_window =
+            !datafusion::logical_expr::utils::find_window_exprs(exprs.iter()).is_empty();
+        let mut frame = if !aggregates.is_empty() && !has_window && exploded.is_empty() {
+            let aggregated = self.frame(input).aggregate(vec![], aggregates)?;
+            let over_results = exprs
+                .into_iter()
+                .map(|e| {
+                    e.transform_down(|node| match node {
+                        Expr::AggregateFunction(_) => Ok(Transformed::yes(Expr::Column(
+                            Column::from_name(node.schema_name().to_string()),
+                        ))),
+                        other => Ok(Transformed::no(other)),
+                    })
+                    .map(|t| t.data)
+                })
+                .collect::<datafusion::error::Result<Vec<_>>>()?;
+            aggregated.select(over_results)?
+        } else {
+            self.frame(input).select(exprs)?
+        };
         if !exploded.is_empty() {
             let names: Vec<&str> = exploded.iter().map(|(n, _)| n.as_str()).collect();
             let preserve_nulls = exploded.iter().any(|(_, outer)| *outer);

@@ -337,10 +337,18 @@ impl ConnectService {
         let mut warnings = Vec::new();
         match operation {
             ConfigOp::Set(set) => {
+                let silent = set.silent.unwrap_or(false);
                 for kv in set.pairs {
-                    session
-                        .conf_set(&kv.key, kv.value.as_deref().unwrap_or_default())
-                        .await?;
+                    let value = kv.value.as_deref().unwrap_or_default();
+                    match session.conf_set(&kv.key, value).await {
+                        Ok(()) => {}
+                        // The builder's options (`appName`, …) arrive silent: a key that
+                        // cannot be set is skipped, as Spark skips it.
+                        Err(error) if silent => {
+                            tracing::debug!(key = kv.key, %error, "silent config set skipped");
+                        }
+                        Err(error) => return Err(error.into()),
+                    }
                 }
             }
             ConfigOp::Get(get) => {

@@ -215,48 +215,7 @@ pub fn map_type(key: DataType, value: DataType, value_nullable: bool) -> DataTyp
     )
 }
 
-/// Spark's name for a type, as `printSchema` and `simpleString` show it.
-pub fn simple_string(data_type: &DataType) -> String {
-    match data_type {
-        DataType::Null => "void".into(),
-        DataType::Boolean => "boolean".into(),
-        DataType::Int8 => "tinyint".into(),
-        DataType::Int16 | DataType::UInt8 => "smallint".into(),
-        DataType::Int32 | DataType::UInt16 => "int".into(),
-        DataType::Int64 | DataType::UInt32 => "bigint".into(),
-        DataType::Float16 | DataType::Float32 => "float".into(),
-        DataType::Float64 => "double".into(),
-        DataType::Decimal32(p, s)
-        | DataType::Decimal64(p, s)
-        | DataType::Decimal128(p, s)
-        | DataType::Decimal256(p, s) => format!("decimal({p},{s})"),
-        DataType::Utf8 | DataType::LargeUtf8 | DataType::Utf8View => "string".into(),
-        DataType::Binary | DataType::LargeBinary | DataType::BinaryView => "binary".into(),
-        DataType::Date32 | DataType::Date64 => "date".into(),
-        DataType::Timestamp(_, Some(_)) => "timestamp".into(),
-        DataType::Timestamp(_, None) => "timestamp_ntz".into(),
-        DataType::List(f) | DataType::LargeList(f) => {
-            format!("array<{}>", simple_string(f.data_type()))
-        }
-        DataType::Struct(fields) => format!(
-            "struct<{}>",
-            fields
-                .iter()
-                .map(|f| format!("{}:{}", f.name(), simple_string(f.data_type())))
-                .collect::<Vec<_>>()
-                .join(",")
-        ),
-        DataType::Map(entries, _) => match entries.data_type() {
-            DataType::Struct(pair) => format!(
-                "map<{},{}>",
-                simple_string(pair[0].data_type()),
-                simple_string(pair[1].data_type())
-            ),
-            _ => "map".into(),
-        },
-        other => other.to_string().to_lowercase(),
-    }
-}
+pub use ember_functions::spark_type_name as simple_string;
 
 /// The Arrow type results are sent in: what PySpark can turn back into Spark types
 /// (microsecond timestamps, plain strings and binaries, 32-bit dates).

@@ -13,7 +13,7 @@ use datafusion::common::Result;
 use datafusion::execution::FunctionRegistry;
 use datafusion::logical_expr::{AggregateUDF, ScalarUDF, WindowUDF};
 
-use crate::{array, datetime, regex};
+use crate::{array, datetime, regex, types};
 
 /// `datafusion-spark` functions Ember does not take: Ember's own analyzer rule gives `avg` and
 /// `round` Spark's decimal semantics on DataFusion's faster kernels, SQL's `EXTRACT` keeps
@@ -99,6 +99,7 @@ static CATALOG: LazyLock<Catalog> = LazyLock::new(|| {
         .into_iter()
         .chain(regex::functions())
         .chain(array::functions())
+        .chain(types::functions())
     {
         origins.insert(f.name().to_string(), Origin::Ember);
         scalar.insert(f.name().to_string(), f);

@@ -17,6 +17,7 @@ mod decimal_arithmetic;
 mod regex;
 mod round;
 mod rule;
+mod types;
 
 use std::sync::Arc;
 
@@ -27,6 +28,7 @@ pub use catalog::{
 };
 pub use decimal::{DecimalOp, spark_result_type};
 pub use rule::SparkNumericRule;
+pub use types::spark_type_name;
 
 /// The functions the numeric rule plans with; they are in the catalog so executors find them.
 fn internal_scalar_functions() -> Vec<Arc<ScalarUDF>> {

@@ -110,7 +110,9 @@ impl PhysicalExtensionCodec for EmberCodec {
     }
 
     fn try_encode_udf(&self, node: &ScalarUDF, buf: &mut Vec<u8>) -> Result<()> {
-        if ember_functions::scalar_function(node.name()).is_some() {
+        // Only the catalog's own implementation: a Spark function may simplify into
+        // DataFusion's built-in of the same name (`date_trunc`), which executors have.
+        if ember_functions::scalar_function(node.name()).is_some_and(|f| f.as_ref() == node) {
             buf.push(CATALOG_FUNCTION);
         }
         Ok(())
@@ -121,7 +123,7 @@ impl PhysicalExtensionCodec for EmberCodec {
     }
 
     fn try_encode_udaf(&self, node: &AggregateUDF, buf: &mut Vec<u8>) -> Result<()> {
-        if ember_functions::aggregate_function(node.name()).is_some() {
+        if ember_functions::aggregate_function(node.name()).is_some_and(|f| f.as_ref() == node) {
             buf.push(CATALOG_FUNCTION);
         }
         Ok(())
@@ -132,7 +134,7 @@ impl PhysicalExtensionCodec for EmberCodec {
     }
 
     fn try_encode_udwf(&self, node: &WindowUDF, buf: &mut Vec<u8>) -> Result<()> {
-        if ember_functions::window_function(node.name()).is_some() {
+        if ember_functions::window_function(node.name()).is_some_and(|f| f.as_ref() == node) {
             buf.push(CATALOG_FUNCTION);
         }
         Ok(())
