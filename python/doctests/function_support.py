@@ -47,7 +47,7 @@ def resolves(spark, name):
         return True
     except PySparkException as error:
         condition = getattr(error, "getCondition", lambda: None)() or ""
-        return not condition.startswith("UNRESOLVED_ROUTINE")
+        return not (condition == "UNRESOLVED_ROUTINE" and "Cannot resolve routine" in str(error))
     except Exception:  # noqa: BLE001 - anything but an unresolved name means the name resolved
         return True
 

@@ -9,8 +9,11 @@ counted apart, by what their example code calls.
 
 `python/doctests/failing.txt` lists every counted docstring that still fails, with a reason.
 The run fails when a docstring that is not listed fails (a regression) or when a listed one
-passes (the list must shrink as Ember improves): a ratchet that only moves forward.
-`--update` rewrites the list from this run, keeping the reasons already written.
+passes (the list must shrink as Ember improves): a ratchet that only moves forward. A docstring
+whose outcome disagrees with the list is run twice more before it counts; one listed with a
+reason starting `flaky:` (its expected output depends on file order or on state earlier
+docstrings leave) is reported and does not move the ratchet.
+`--update` rewrites the list from this run, each with the reason this run saw.
 
     target/ember-py/bin/python python/doctests/run.py            # check against the list
     target/ember-py/bin/python python/doctests/run.py --update   # rewrite the list
@@ -60,6 +63,11 @@ OUT_OF_SCOPE = {
         r"spark\.udf\.|spark\.udtf\.|\.transformWithState"
     ),
 }
+
+# A listed docstring whose reason starts so passes or fails from run to run (its expected
+# output depends on file listing order or on what earlier docstrings left behind); its
+# outcome is reported and does not move the ratchet.
+FLAKY = "flaky:"
 
 # Per-docstring limit: a hung request must not hang the run.
 TIMEOUT_SECONDS = 60
@@ -207,9 +215,10 @@ def run_module(module_name, flags, url, server=None):
             if excluded:
                 results[test.name] = ("excluded", excluded)
                 continue
+            # Running clears a docstring's globals; a rerun starts from a copy of them.
+            RERUN[test.name] = (test, flags, dict(test.globs))
             ok, reason = run_one(test, flags)
             results[test.name] = ("pass", None) if ok else ("fail", reason)
-            RERUN[test.name] = (test, flags, spark)
             if server and server.process.poll() is not None:
                 raise ServerDied(
                     f"ember server exited during {test.name}:\n" + "".join(server.log[-60:])
@@ -230,8 +239,9 @@ SESSIONS = []
 def settled(name, expected_pass):
     """Runs a docstring whose outcome disagreed with the list twice more: it is a real change
     only if both runs disagree too; otherwise its outcome depends on timing (flaky)."""
-    test, flags, _ = RERUN[name]
+    test, flags, globs = RERUN[name]
     for _ in range(2):
+        test.globs = dict(globs)
         ok, _ = run_one(test, flags)
         if ok == expected_pass:
             return False
@@ -258,8 +268,11 @@ def write_failing(results, listed, client_version):
     ]
     for name in sorted(results):
         status, reason = results[name]
-        if status == "fail":
-            lines.append(f"{name}\t{listed.get(name) or reason}")
+        kept = listed.get(name, "")
+        if kept.startswith(FLAKY):
+            lines.append(f"{name}\t{kept}")
+        elif status == "fail":
+            lines.append(f"{name}\t{reason or kept}")
     FAILING.write_text("\n".join(lines) + "\n")
 
 
@@ -329,6 +342,11 @@ def run_and_check(args, server, client_version):
         print(f"wrote {FAILING.relative_to(REPO)}")
         return 0
 
+    tolerated = {n for n, reason in listed.items() if reason.startswith(FLAKY)}
+    for name in sorted(tolerated & set(counted)):
+        print(f"TOLERATED  {name}: {counted[name][0]} ({listed[name]})")
+    counted = {n: r for n, r in counted.items() if n not in tolerated}
+    listed = {n: r for n, r in listed.items() if n not in tolerated}
     in_scope = [n for n in listed if any(n.startswith(m + ".") for m in modules)]
     regressed = [n for n, (s, _) in counted.items() if s == "fail" and n not in listed]
     fixed = [n for n in in_scope if counted.get(n, ("fail",))[0] == "pass"]

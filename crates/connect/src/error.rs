@@ -350,7 +350,14 @@ fn plan_error(message: &str) -> SparkError {
         let name = name.rsplit('.').next().unwrap_or(name);
         return SparkError::table_not_found(name);
     }
-    if message.contains("No function matches") || message.contains("Invalid function") {
+    // The function exists; its arguments do not fit it.
+    if message.contains("No function matches") {
+        return SparkError::analysis(
+            "DATATYPE_MISMATCH.UNEXPECTED_INPUT_TYPE",
+            format!("[DATATYPE_MISMATCH.UNEXPECTED_INPUT_TYPE] {message}"),
+        );
+    }
+    if message.contains("Invalid function") {
         return SparkError::analysis(
             "UNRESOLVED_ROUTINE",
             format!("[UNRESOLVED_ROUTINE] {message}"),

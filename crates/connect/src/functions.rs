@@ -250,6 +250,29 @@ fn special(
     use datafusion::functions::expr_fn as f;
     use datafusion::functions_aggregate::expr_fn as agg;
     Ok(Some(match name {
+        // Spark's concat joins arrays too (null when any is); datafusion-spark's joins text.
+        "concat"
+            if !args.is_empty()
+                && args.iter().all(|a| {
+                    matches!(
+                        scope.type_of(a),
+                        Ok(DataType::List(_) | DataType::LargeList(_))
+                    )
+                }) =>
+        {
+            let any_null = args
+                .iter()
+                .map(|a| a.clone().is_null())
+                .reduce(Expr::or)
+                .unwrap_or_else(|| lit(false));
+            Expr::Case(Case::new(
+                None,
+                vec![(Box::new(any_null), Box::new(lit(ScalarValue::Null)))],
+                Some(Box::new(
+                    datafusion::functions_nested::expr_fn::array_concat(args),
+                )),
+            ))
+        }
         "count" if args.is_empty() => return Err(wrong_arguments(name, &args, "at least 1")),
         "count" if distinct => count_distinct(args)?,
         "count_distinct" | "countdistinct" => count_distinct(args)?,

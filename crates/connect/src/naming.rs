@@ -28,6 +28,40 @@ const BINARY: &[(&str, &str)] = &[
     ("^", "^"),
 ];
 
+/// Functions whose Spark expression has an upper-case pretty name (Spark's math expressions
+/// are built with it: `Acos` is `UnaryMathExpression(math.acos, "ACOS")`).
+const UPPER_CASE_NAMES: &[(&str, &str)] = &[
+    ("acos", "ACOS"),
+    ("acosh", "ACOSH"),
+    ("asin", "ASIN"),
+    ("asinh", "ASINH"),
+    ("atan", "ATAN"),
+    ("atanh", "ATANH"),
+    ("atan2", "ATAN2"),
+    ("cbrt", "CBRT"),
+    ("cos", "COS"),
+    ("cosh", "COSH"),
+    ("cot", "COT"),
+    ("csc", "CSC"),
+    ("sec", "SEC"),
+    ("degrees", "DEGREES"),
+    ("radians", "RADIANS"),
+    ("exp", "EXP"),
+    ("expm1", "EXPM1"),
+    ("log10", "LOG10"),
+    ("log2", "LOG2"),
+    ("log1p", "LOG1P"),
+    ("sin", "SIN"),
+    ("sinh", "SINH"),
+    ("sqrt", "SQRT"),
+    ("tan", "TAN"),
+    ("tanh", "TANH"),
+    ("signum", "SIGNUM"),
+    ("pow", "POWER"),
+    ("power", "POWER"),
+    ("hypot", "HYPOT"),
+];
+
 pub fn spark_name(e: &Expression) -> String {
     let Some(kind) = &e.expr_type else {
         return String::new();
@@ -43,6 +77,11 @@ pub fn spark_name(e: &Expression) -> String {
             Some(LiteralType::Boolean(b)) => b.to_string(),
             Some(LiteralType::Decimal(d)) => d.value.clone(),
             Some(LiteralType::Null(_)) => "NULL".into(),
+            Some(LiteralType::Date(days)) => {
+                datafusion::arrow::temporal_conversions::date32_to_datetime(*days)
+                    .map(|d| format!("DATE '{}'", d.format("%Y-%m-%d")))
+                    .unwrap_or_else(|| "literal".into())
+            }
             _ => "literal".into(),
         },
         ExprType::UnresolvedAttribute(a) => split_identifier(&a.unparsed_identifier)
@@ -114,7 +153,10 @@ fn function_name(name: &str, args: &[Expression], distinct: bool) -> String {
             let shown = match lower.as_str() {
                 "countdistinct" | "count_distinct" => "count".to_string(),
                 "mean" => "avg".to_string(),
-                _ => name.to_string(),
+                other => UPPER_CASE_NAMES
+                    .iter()
+                    .find(|(n, _)| *n == other)
+                    .map_or_else(|| name.to_string(), |(_, upper)| upper.to_string()),
             };
             let distinct = if distinct || lower == "countdistinct" || lower == "count_distinct" {
                 "DISTINCT "

@@ -91,7 +91,8 @@ fn grid(
     more: bool,
     wanted: usize,
 ) -> String {
-    let header: Vec<String> = names.iter().map(|n| cut(n, truncate)).collect();
+    // Spark truncates cells, never the column names.
+    let header: Vec<String> = names.to_vec();
     let body: Vec<Vec<String>> = rows
         .iter()
         .map(|r| r.iter().map(|c| cut(c, truncate)).collect())
