@@ -27,17 +27,15 @@ import io
 import os
 import re
 import signal
-import socket
-import subprocess
 import sys
 import tempfile
-import threading
 import time
 from pathlib import Path
 
-REPO = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from ember_server import REPO, Server  # noqa: E402
+
 FAILING = Path(__file__).with_name("failing.txt")
-EMBER = Path(os.environ.get("EMBER_BIN", REPO / "target" / "debug" / "ember"))
 
 # The modules PySpark's Connect tests run doctests for, with the flags their `_test()` uses.
 FLAGS = doctest.ELLIPSIS | doctest.NORMALIZE_WHITESPACE | doctest.IGNORE_EXCEPTION_DETAIL
@@ -75,48 +73,6 @@ TIMEOUT_SECONDS = 60
 
 class Timeout(BaseException):
     """Not an Exception: PySpark's retry loop must not swallow it."""
-
-
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-class Server:
-    """An `ember server` on loopback in a scratch directory, as PySpark's tests have one."""
-
-    def __init__(self, master):
-        self.port = free_port()
-        self.workdir = tempfile.TemporaryDirectory(prefix="ember-doctests-")
-        self.log = []
-        self.process = subprocess.Popen(
-            [str(EMBER), "server", "--master", master, "--port", str(self.port)],
-            cwd=self.workdir.name,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.PIPE,
-            text=True,
-        )
-        ready = threading.Event()
-
-        def read():
-            for line in self.process.stderr:
-                self.log.append(line)
-                if "serving Spark Connect" in line:
-                    ready.set()
-
-        threading.Thread(target=read, daemon=True).start()
-        if not ready.wait(120):
-            self.stop()
-            raise RuntimeError("ember server did not start:\n" + "".join(self.log))
-
-    def stop(self):
-        self.process.terminate()
-        try:
-            self.process.wait(30)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
-        self.workdir.cleanup()
 
 
 def out_of_scope(test):

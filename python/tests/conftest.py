@@ -1,69 +1,16 @@
 """Fixtures for the Spark Connect suite: a real `ember server` process per master, and the
 real PySpark client (pyspark-client from PyPI) talking to it over gRPC."""
 
-import os
-import socket
 import subprocess
 import sys
-import tempfile
-import threading
-import time
 from pathlib import Path
 
 import pytest
 
-REPO = Path(__file__).resolve().parents[2]
-EMBER = Path(os.environ.get("EMBER_BIN", REPO / "target" / "debug" / "ember"))
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from ember_server import EMBER, REPO, Server, free_port  # noqa: E402,F401
+
 MASTERS = ["local[2]", "local-cluster[2,1,1024]"]
-
-
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-class Server:
-    """An `ember server` process; its log is kept for failure messages."""
-
-    def __init__(self, master, *extra):
-        self.port = free_port()
-        self.log = []
-        # Its own working directory: saved tables go to ./spark-warehouse, as in Spark.
-        self.workdir = tempfile.TemporaryDirectory(prefix="ember-server-")
-        self.process = subprocess.Popen(
-            [str(EMBER), "server", "--master", master, "--port", str(self.port), *extra],
-            cwd=self.workdir.name,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.PIPE,
-            text=True,
-        )
-        ready = threading.Event()
-
-        def read():
-            for line in self.process.stderr:
-                self.log.append(line)
-                if "serving Spark Connect" in line:
-                    ready.set()
-
-        threading.Thread(target=read, daemon=True).start()
-        if not ready.wait(120):
-            self.stop()
-            raise RuntimeError("ember server did not start:\n" + "".join(self.log))
-
-    def url(self, token=None):
-        if token:
-            # PySpark sends a token in the clear only to `localhost`; elsewhere it needs TLS.
-            return f"sc://localhost:{self.port}/;token={token}"
-        return f"sc://127.0.0.1:{self.port}"
-
-    def stop(self):
-        self.process.terminate()
-        try:
-            self.process.wait(30)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
-        self.workdir.cleanup()
 
 
 def connect(url):
