@@ -273,6 +273,33 @@ fn special(
                 )),
             ))
         }
+        // PySpark sends Spark's SQL argument order: the characters to trim first.
+        "ltrim" | "rtrim" | "trim" if args.len() == 2 => {
+            let (trim, value) = (args[0].clone(), args[1].clone());
+            match name {
+                "ltrim" => f::ltrim(vec![value, trim]),
+                "rtrim" => f::rtrim(vec![value, trim]),
+                _ => f::btrim(vec![value, trim]),
+            }
+        }
+        // Spark's logarithms are null, not -inf or NaN, outside their domain.
+        "ln" | "log10" | "log2" if args.len() == 1 => {
+            let value = args[0].clone();
+            let log = match name {
+                "ln" => f::ln(value.clone()),
+                "log10" => f::log10(value.clone()),
+                _ => f::log2(value.clone()),
+            };
+            null_unless(value.gt(lit(0)), log)
+        }
+        // The number of top-level elements, an int (DataFusion's cardinality counts nested
+        // arrays' elements too).
+        "array_size" => Expr::Cast(Cast::new(
+            Box::new(datafusion::functions_nested::expr_fn::array_length(single(
+                name, &args,
+            )?)),
+            DataType::Int32,
+        )),
         "count" if args.is_empty() => return Err(wrong_arguments(name, &args, "at least 1")),
         "count" if distinct => count_distinct(args)?,
         "count_distinct" | "countdistinct" => count_distinct(args)?,
@@ -371,8 +398,14 @@ fn special(
             arity(name, &args, 2)?;
             f::to_char(args[0].clone(), java_format(&args[1])?)
         }
-        "log" if args.len() == 2 => f::log(args[0].clone(), args[1].clone()),
-        "log" => f::ln(single(name, &args)?),
+        "log" if args.len() == 2 => null_unless(
+            args[0].clone().gt(lit(0)).and(args[1].clone().gt(lit(0))),
+            f::log(args[0].clone(), args[1].clone()),
+        ),
+        "log" => {
+            let value = single(name, &args)?;
+            null_unless(value.clone().gt(lit(0)), f::ln(value))
+        }
         "struct" | "named_struct" if name == "struct" => {
             let mut fields = Vec::new();
             for (i, arg) in args.iter().enumerate() {
@@ -405,6 +438,15 @@ fn special(
         }
         _ => return Ok(None),
     }))
+}
+
+/// `value` where `condition` holds, null elsewhere.
+fn null_unless(condition: Expr, value: Expr) -> Expr {
+    Expr::Case(Case::new(
+        None,
+        vec![(Box::new(condition), Box::new(value))],
+        None,
+    ))
 }
 
 /// `count(DISTINCT a, b, …)`: Spark counts the distinct rows in which no value is null.

@@ -60,6 +60,9 @@ const UPPER_CASE_NAMES: &[(&str, &str)] = &[
     ("pow", "POWER"),
     ("power", "POWER"),
     ("hypot", "HYPOT"),
+    ("ceil", "CEIL"),
+    ("floor", "FLOOR"),
+    ("regexp", "REGEXP"),
 ];
 
 pub fn spark_name(e: &Expression) -> String {
@@ -130,7 +133,9 @@ fn function_name(name: &str, args: &[Expression], distinct: bool) -> String {
     }
     match (lower.as_str(), names.as_slice()) {
         ("not", [a]) => format!("(NOT {a})"),
-        ("negative", [a]) => format!("(- {a})"),
+        ("ltrim", [trim, a]) => format!("TRIM(LEADING {trim} FROM {a})"),
+        ("rtrim", [trim, a]) => format!("TRIM(TRAILING {trim} FROM {a})"),
+        ("trim", [trim, a]) => format!("TRIM(BOTH {trim} FROM {a})"),
         ("isnull", [a]) => format!("({a} IS NULL)"),
         ("isnotnull", [a]) => format!("({a} IS NOT NULL)"),
         ("in", [a, rest @ ..]) => format!("({a} IN ({}))", rest.join(", ")),

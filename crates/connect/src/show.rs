@@ -1,6 +1,8 @@
 //! `df.show()`: the table Spark prints, computed on the server as Spark does.
 
-use datafusion::arrow::array::RecordBatch;
+use datafusion::arrow::array::{Array, AsArray, RecordBatch};
+use datafusion::arrow::datatypes::DataType;
+use datafusion::arrow::error::ArrowError;
 use datafusion::arrow::util::display::{ArrayFormatter, FormatOptions};
 use datafusion::logical_expr::{LogicalPlan, LogicalPlanBuilder};
 use futures::TryStreamExt;
@@ -37,17 +39,13 @@ pub async fn show_string(
     let mut rows: Vec<Vec<String>> = Vec::new();
     let options = format_options();
     for batch in &batches {
-        let formatters = batch
-            .columns()
-            .iter()
-            .map(|c| ArrayFormatter::try_new(c.as_ref(), &options))
-            .collect::<Result<Vec<_>, _>>()?;
         for row in 0..batch.num_rows() {
             rows.push(
-                formatters
+                batch
+                    .columns()
                     .iter()
-                    .map(|f| f.value(row).to_string())
-                    .collect(),
+                    .map(|c| spark_cell(c.as_ref(), row, &options))
+                    .collect::<Result<Vec<_>, _>>()?,
             );
         }
     }
@@ -59,6 +57,60 @@ pub async fn show_string(
     } else {
         grid(&names, &rows, truncate, more, wanted)
     })
+}
+
+/// One value as Spark shows it: arrays `[1, 2]`, structs `{1, a}` (values only), maps
+/// `{k -> v}`, nulls `NULL`; other values as Arrow formats them with Spark's options.
+fn spark_cell(
+    array: &dyn Array,
+    row: usize,
+    options: &FormatOptions<'_>,
+) -> Result<String, ArrowError> {
+    if array.is_null(row) {
+        return Ok("NULL".to_string());
+    }
+    let joined = |values: &dyn Array| -> Result<String, ArrowError> {
+        (0..values.len())
+            .map(|i| spark_cell(values, i, options))
+            .collect::<Result<Vec<_>, _>>()
+            .map(|v| v.join(", "))
+    };
+    match array.data_type() {
+        DataType::List(_) => Ok(format!(
+            "[{}]",
+            joined(array.as_list::<i32>().value(row).as_ref())?
+        )),
+        DataType::LargeList(_) => Ok(format!(
+            "[{}]",
+            joined(array.as_list::<i64>().value(row).as_ref())?
+        )),
+        DataType::Struct(_) => {
+            let fields = array.as_struct();
+            let values = fields
+                .columns()
+                .iter()
+                .map(|c| spark_cell(c.as_ref(), row, options))
+                .collect::<Result<Vec<_>, _>>()?;
+            Ok(format!("{{{}}}", values.join(", ")))
+        }
+        DataType::Map(_, _) => {
+            let entries = array.as_map().value(row);
+            let (keys, values) = (entries.column(0), entries.column(1));
+            let pairs = (0..entries.len())
+                .map(|i| {
+                    Ok(format!(
+                        "{} -> {}",
+                        spark_cell(keys.as_ref(), i, options)?,
+                        spark_cell(values.as_ref(), i, options)?
+                    ))
+                })
+                .collect::<Result<Vec<_>, ArrowError>>()?;
+            Ok(format!("{{{}}}", pairs.join(", ")))
+        }
+        _ => Ok(ArrayFormatter::try_new(array, options)?
+            .value(row)
+            .to_string()),
+    }
 }
 
 fn cut(cell: &str, truncate: usize) -> String {

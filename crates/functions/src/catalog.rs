@@ -35,7 +35,7 @@ const SPARK_ALIASES: &[(&str, &[&str])] = &[
     ("lower", &["lcase"]),
     ("upper", &["ucase"]),
     ("now", &["current_timestamp"]),
-    ("cardinality", &["array_size"]),
+    ("collect_list", &["array_agg"]),
     ("ceil", &["ceiling"]),
 ];
 
