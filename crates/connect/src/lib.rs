@@ -9,6 +9,7 @@ mod conf;
 mod error;
 mod expr;
 mod functions;
+mod generator;
 mod grpc;
 mod literal;
 mod na;

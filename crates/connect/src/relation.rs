@@ -30,6 +30,7 @@ use spark_connect_proto::{Expression, Relation};
 use crate::catalog::SharedTables;
 use crate::error::{ConnectResult, SparkError};
 use crate::expr::Scope;
+use crate::generator::{Generator, Generators};
 use crate::naming::spark_name;
 use crate::{literal, show, stat_functions, types};
 use ember_sql::PlanExecutor;
@@ -505,51 +506,10 @@ impl Planner {
     ) -> ConnectResult<LogicalPlan> {
         let scope = self.scope(input.schema());
         let mut exprs = Vec::new();
-        let mut exploded: Vec<(String, bool)> = Vec::new();
-        let mut positions: Vec<String> = Vec::new();
+        let mut generators = Generators::default();
         for e in expressions {
-            if let Some(generator) = generator(e) {
-                let mut value = scope.expr(generator.input)?;
-                if generator.outer {
-                    // Spark's outer generators give one row of nulls for an empty array too;
-                    // DataFusion's unnest keeps only null ones.
-                    let has_items =
-                        datafusion::functions_nested::expr_fn::cardinality(value.clone())
-                            .gt(lit(0u64));
-                    value = Expr::Case(datafusion::logical_expr::Case::new(
-                        None,
-                        vec![(Box::new(has_items), Box::new(value))],
-                        None,
-                    ));
-                }
-                if generator.with_position {
-                    // posexplode: the positions as a list beside the values, unnested with
-                    // them row by row.
-                    let length = Expr::Cast(datafusion::logical_expr::Cast::new(
-                        Box::new(datafusion::functions_nested::expr_fn::cardinality(
-                            value.clone(),
-                        )),
-                        DataType::Int64,
-                    ));
-                    let range =
-                        datafusion::functions_nested::expr_fn::range(lit(0i64), length, lit(1i64));
-                    let pos = generator.names.first().cloned().unwrap_or("pos".into());
-                    exprs.push(range.alias(&pos));
-                    exploded.push((pos.clone(), generator.outer));
-                    positions.push(pos);
-                    let name = generator.names.get(1).cloned().unwrap_or("col".into());
-                    exprs.push(value.alias(&name));
-                    exploded.push((name, generator.outer));
-                    continue;
-                }
-                let name = generator.names.first().cloned().unwrap_or_else(|| {
-                    match scope.type_of(&value) {
-                        Ok(DataType::Map(_, _)) => "key".to_string(),
-                        _ => "col".to_string(),
-                    }
-                });
-                exprs.push(value.alias(&name));
-                exploded.push((name, generator.outer));
+            if let Some(generator) = Generator::of(e) {
+                generators.add(&scope, generator, &mut exprs)?;
                 continue;
             }
             let converted = scope.exprs(std::slice::from_ref(e))?;
@@ -566,7 +526,7 @@ impl Planner {
         let aggregates = datafusion::logical_expr::utils::find_aggregate_exprs(exprs.iter());
         let has_window =
             !datafusion::logical_expr::utils::find_window_exprs(exprs.iter()).is_empty();
-        let mut frame = if !aggregates.is_empty() && !has_window && exploded.is_empty() {
+        let frame = if !aggregates.is_empty() && !has_window && generators.is_empty() {
             let aggregated = self.frame(input).aggregate(vec![], aggregates)?;
             let over_results = exprs
                 .into_iter()
@@ -584,34 +544,7 @@ impl Planner {
         } else {
             self.frame(input).select(exprs)?
         };
-        if !exploded.is_empty() {
-            let names: Vec<&str> = exploded.iter().map(|(n, _)| n.as_str()).collect();
-            let preserve_nulls = exploded.iter().any(|(_, outer)| *outer);
-            frame = frame.unnest_columns_with_options(
-                &names,
-                datafusion::common::UnnestOptions::new().with_preserve_nulls(preserve_nulls),
-            )?;
-        }
-        if !positions.is_empty() {
-            // Spark's positions are ints.
-            let columns = frame
-                .schema()
-                .iter()
-                .map(|(qualifier, field)| {
-                    let column = Expr::Column(Column::new(qualifier.cloned(), field.name()));
-                    if positions.contains(field.name()) {
-                        Expr::Cast(datafusion::logical_expr::Cast::new(
-                            Box::new(column),
-                            DataType::Int32,
-                        ))
-                        .alias(field.name())
-                    } else {
-                        column
-                    }
-                })
-                .collect::<Vec<_>>();
-            frame = frame.select(columns)?;
-        }
+        let frame = generators.unnest(frame)?;
         Ok(frame.into_unoptimized_plan())
     }
 
@@ -1139,41 +1072,6 @@ fn value_name(value: &ScalarValue) -> String {
         | ScalarValue::LargeUtf8(Some(s)) => s.clone(),
         v if v.is_null() => "null".into(),
         v => v.to_string(),
-    }
-}
-
-/// A generator in a select list: `explode`, `explode_outer`, `posexplode`,
-/// `posexplode_outer`, possibly aliased (`.alias("pos", "value")` names both columns).
-struct Generator<'a> {
-    input: &'a Expression,
-    names: Vec<String>,
-    outer: bool,
-    with_position: bool,
-}
-
-fn generator(e: &Expression) -> Option<Generator<'_>> {
-    use spark_connect_proto::expression::ExprType;
-    let (inner, names) = match &e.expr_type {
-        Some(ExprType::Alias(a)) => (a.expr.as_deref()?, a.name.clone()),
-        _ => (e, Vec::new()),
-    };
-    match &inner.expr_type {
-        Some(ExprType::UnresolvedFunction(f)) if f.arguments.len() == 1 => {
-            let (outer, with_position) = match f.function_name.as_str() {
-                "explode" => (false, false),
-                "explode_outer" => (true, false),
-                "posexplode" => (false, true),
-                "posexplode_outer" => (true, true),
-                _ => return None,
-            };
-            Some(Generator {
-                input: &f.arguments[0],
-                names,
-                outer,
-                with_position,
-            })
-        }
-        _ => None,
     }
 }
 

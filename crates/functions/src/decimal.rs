@@ -39,12 +39,6 @@ impl DecimalOp {
             DecimalOp::Remainder => "spark_decimal_remainder",
         }
     }
-
-    pub fn from_function_name(name: &str) -> Option<DecimalOp> {
-        DecimalOp::ALL
-            .into_iter()
-            .find(|op| op.function_name() == name)
-    }
 }
 
 /// The precision and scale Spark gives `(p1, s1) op (p2, s2)`.

@@ -1,0 +1,146 @@
+//! Spark's generators in a select list (`explode`, `explode_outer`, `posexplode`,
+//! `posexplode_outer`), planned as DataFusion unnests with Spark's column names, a row of
+//! nulls for an empty array in the outer forms, and `int` positions.
+
+use datafusion::arrow::datatypes::DataType;
+use datafusion::common::{Column, UnnestOptions};
+use datafusion::dataframe::DataFrame;
+use datafusion::functions_nested::expr_fn::{cardinality, range};
+use datafusion::logical_expr::{Case, Cast, Expr};
+use datafusion::prelude::lit;
+use spark_connect_proto::Expression;
+use spark_connect_proto::expression::ExprType;
+
+use crate::error::ConnectResult;
+use crate::expr::Scope;
+
+/// One generator call, possibly aliased (`.alias("pos", "value")` names both columns).
+pub struct Generator<'a> {
+    input: &'a Expression,
+    names: Vec<String>,
+    outer: bool,
+    with_position: bool,
+}
+
+impl Generator<'_> {
+    pub fn of(e: &Expression) -> Option<Generator<'_>> {
+        let (inner, names) = match &e.expr_type {
+            Some(ExprType::Alias(a)) => (a.expr.as_deref()?, a.name.clone()),
+            _ => (e, Vec::new()),
+        };
+        let Some(ExprType::UnresolvedFunction(f)) = &inner.expr_type else {
+            return None;
+        };
+        if f.arguments.len() != 1 {
+            return None;
+        }
+        let (outer, with_position) = match f.function_name.as_str() {
+            "explode" => (false, false),
+            "explode_outer" => (true, false),
+            "posexplode" => (false, true),
+            "posexplode_outer" => (true, true),
+            _ => return None,
+        };
+        Some(Generator {
+            input: &f.arguments[0],
+            names,
+            outer,
+            with_position,
+        })
+    }
+}
+
+/// The generators of one select list: the columns to unnest after the projection.
+#[derive(Default)]
+pub struct Generators {
+    /// Unnested columns, with whether their generator is an outer one.
+    columns: Vec<(String, bool)>,
+    /// Position columns, cast to `int` after the unnest.
+    positions: Vec<String>,
+}
+
+impl Generators {
+    pub fn is_empty(&self) -> bool {
+        self.columns.is_empty()
+    }
+
+    /// Adds the generator's input (and for posexplode its positions) to the projection.
+    pub fn add(
+        &mut self,
+        scope: &Scope<'_>,
+        generator: Generator<'_>,
+        projection: &mut Vec<Expr>,
+    ) -> ConnectResult<()> {
+        let mut value = scope.expr(generator.input)?;
+        if generator.outer {
+            // Spark's outer generators give one row of nulls for an empty array too;
+            // DataFusion's unnest keeps only null ones.
+            let has_items = cardinality(value.clone()).gt(lit(0u64));
+            value = Expr::Case(Case::new(
+                None,
+                vec![(Box::new(has_items), Box::new(value))],
+                None,
+            ));
+        }
+        let name_at = |i: usize, default: &str| {
+            generator
+                .names
+                .get(i)
+                .cloned()
+                .unwrap_or_else(|| default.to_string())
+        };
+        if generator.with_position {
+            // The positions as a list beside the values, unnested with them row by row.
+            let length = Expr::Cast(Cast::new(
+                Box::new(cardinality(value.clone())),
+                DataType::Int64,
+            ));
+            let pos = name_at(0, "pos");
+            projection.push(range(lit(0i64), length, lit(1i64)).alias(&pos));
+            self.columns.push((pos.clone(), generator.outer));
+            self.positions.push(pos);
+            let name = name_at(1, "col");
+            projection.push(value.alias(&name));
+            self.columns.push((name, generator.outer));
+            return Ok(());
+        }
+        let default = match scope.type_of(&value) {
+            Ok(DataType::Map(_, _)) => "key",
+            _ => "col",
+        };
+        let name = name_at(0, default);
+        projection.push(value.alias(&name));
+        self.columns.push((name, generator.outer));
+        Ok(())
+    }
+
+    /// Unnests the projected generator columns.
+    pub fn unnest(self, frame: DataFrame) -> ConnectResult<DataFrame> {
+        if self.columns.is_empty() {
+            return Ok(frame);
+        }
+        let names: Vec<&str> = self.columns.iter().map(|(n, _)| n.as_str()).collect();
+        let preserve_nulls = self.columns.iter().any(|(_, outer)| *outer);
+        let frame = frame.unnest_columns_with_options(
+            &names,
+            UnnestOptions::new().with_preserve_nulls(preserve_nulls),
+        )?;
+        if self.positions.is_empty() {
+            return Ok(frame);
+        }
+        // Spark's positions are ints.
+        let columns = frame
+            .schema()
+            .iter()
+            .map(|(qualifier, field)| {
+                let column = Expr::Column(Column::new(qualifier.cloned(), field.name()));
+                if self.positions.contains(field.name()) {
+                    Expr::Cast(Cast::new(Box::new(column), DataType::Int32)).alias(field.name())
+                } else {
+                    column
+                }
+            })
+            .collect::<Vec<_>>();
+        Ok(frame.select(columns)?)
+    }
+}
