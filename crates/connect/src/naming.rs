@@ -63,6 +63,14 @@ const UPPER_CASE_NAMES: &[(&str, &str)] = &[
     ("ceil", "CEIL"),
     ("floor", "FLOOR"),
     ("regexp", "REGEXP"),
+    ("e", "E"),
+    ("pi", "PI"),
+];
+
+/// Spark aliases whose result column shows the function's own name.
+const CANONICAL_NAMES: &[(&str, &str)] = &[
+    ("dateadd", "date_add"),
+    ("current_database", "current_schema"),
 ];
 
 pub fn spark_name(e: &Expression) -> String {
@@ -154,14 +162,24 @@ fn function_name(name: &str, args: &[Expression], distinct: bool) -> String {
             text
         }
         ("count", [star]) if star == "*" => "count(1)".into(),
+        ("positive", [a]) => format!("(+ {a})"),
+        // PySpark always sends `deterministic`; Spark names the deterministic form after the
+        // ordered-set aggregate it becomes.
+        ("mode", [a, flag]) if flag == "false" => format!("mode({a})"),
+        ("mode", [a, flag]) if flag == "true" => {
+            format!("mode() WITHIN GROUP (ORDER BY {a} DESC)")
+        }
         _ => {
             let shown = match lower.as_str() {
                 "countdistinct" | "count_distinct" => "count".to_string(),
                 "mean" => "avg".to_string(),
                 other => UPPER_CASE_NAMES
                     .iter()
+                    .chain(CANONICAL_NAMES)
                     .find(|(n, _)| *n == other)
-                    .map_or_else(|| name.to_string(), |(_, upper)| upper.to_string()),
+                    // Spark's built-in functions show lower-case names (`startsWith` from
+                    // `Column.startswith` is `startswith`).
+                    .map_or_else(|| lower.clone(), |(_, shown)| shown.to_string()),
             };
             let distinct = if distinct || lower == "countdistinct" || lower == "count_distinct" {
                 "DISTINCT "

@@ -13,7 +13,8 @@ use datafusion::common::Result;
 use datafusion::execution::FunctionRegistry;
 use datafusion::logical_expr::{AggregateUDF, ScalarUDF, WindowUDF};
 
-use crate::{array, datetime, regex, types};
+use crate::implicit_cast::{SPARK_IMPLICIT_CASTS, with_implicit_casts};
+use crate::{aggregates, array, datetime, map, regex, shorthand, types};
 
 /// `datafusion-spark` functions Ember does not take: Ember's own analyzer rule gives `avg` and
 /// `round` Spark's decimal semantics on DataFusion's faster kernels, SQL's `EXTRACT` keeps
@@ -95,11 +96,21 @@ static CATALOG: LazyLock<Catalog> = LazyLock::new(|| {
         window.insert(f.name().to_string(), f);
     }
 
+    // Spark casts these functions' arguments (a date string, a bigint) before the call.
+    for (name, expects) in SPARK_IMPLICIT_CASTS {
+        if let Some(f) = scalar.get(*name) {
+            let wrapped = with_implicit_casts(f.clone(), expects);
+            scalar.insert(name.to_string(), wrapped);
+        }
+    }
+
     for f in datetime::functions()
         .into_iter()
         .chain(regex::functions())
         .chain(array::functions())
         .chain(types::functions())
+        .chain(shorthand::functions())
+        .chain(map::functions())
     {
         origins.insert(f.name().to_string(), Origin::Ember);
         scalar.insert(f.name().to_string(), f);
@@ -108,7 +119,10 @@ static CATALOG: LazyLock<Catalog> = LazyLock::new(|| {
         origins.insert(f.name().to_string(), Origin::Ember);
         scalar.insert(f.name().to_string(), f);
     }
-    for f in crate::internal_aggregate_functions() {
+    for f in crate::internal_aggregate_functions()
+        .into_iter()
+        .chain(aggregates::functions())
+    {
         origins.insert(f.name().to_string(), Origin::Ember);
         aggregate.insert(f.name().to_string(), f);
     }

@@ -8,15 +8,19 @@
 //! and `int` results of the ranking window functions. Executors decode plans against the same
 //! catalog ([`scalar_function`], [`aggregate_function`], [`window_function`]).
 
+mod aggregates;
 mod array;
 mod average;
 mod catalog;
 mod datetime;
 mod decimal;
 mod decimal_arithmetic;
+mod implicit_cast;
+mod map;
 mod regex;
 mod round;
 mod rule;
+mod shorthand;
 mod types;
 
 use std::sync::Arc;

@@ -1,0 +1,381 @@
+//! Spark functions that are shorthand for an expression DataFusion already plans:
+//! `zeroifnull(a)` is `coalesce(a, 0)`, `float(x)` is `CAST(x AS FLOAT)`,
+//! `current_database()` is the session's schema. Each is a function for name resolution and
+//! typing, and DataFusion's simplifier replaces it by its expansion before a plan runs, so
+//! executors never see it and there is no kernel to keep in step with the expansion.
+
+use std::sync::Arc;
+
+use arrow::datatypes::{DataType, TimeUnit};
+use datafusion::common::{Result, ScalarValue, exec_err, plan_err};
+use datafusion::functions::expr_fn::{coalesce, nullif};
+use datafusion::logical_expr::simplify::{ExprSimplifyResult, SimplifyContext};
+use datafusion::logical_expr::{
+    Cast, ColumnarValue, Expr, Operator, ScalarFunctionArgs, ScalarUDF, ScalarUDFImpl, Signature,
+    Volatility, binary_expr, lit,
+};
+
+/// How a shorthand expands, given its (already coerced) arguments and the simplifier.
+type Expand = fn(Vec<Expr>, &SimplifyContext) -> Result<Expr>;
+/// A shorthand's result type from its argument types.
+type ReturnType = fn(&[DataType]) -> Result<DataType>;
+
+struct Shorthand {
+    name: &'static str,
+    aliases: Vec<String>,
+    signature: Signature,
+    return_type: ReturnType,
+    expand: Expand,
+}
+
+impl std::fmt::Debug for Shorthand {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Shorthand")
+            .field("name", &self.name)
+            .finish()
+    }
+}
+
+// A shorthand is defined by its name: there is one of each in the catalog.
+impl PartialEq for Shorthand {
+    fn eq(&self, other: &Self) -> bool {
+        self.name == other.name
+    }
+}
+
+impl Eq for Shorthand {}
+
+impl std::hash::Hash for Shorthand {
+    fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
+        self.name.hash(state);
+    }
+}
+
+impl ScalarUDFImpl for Shorthand {
+    fn name(&self) -> &str {
+        self.name
+    }
+
+    fn aliases(&self) -> &[String] {
+        &self.aliases
+    }
+
+    fn signature(&self) -> &Signature {
+        &self.signature
+    }
+
+    fn return_type(&self, arg_types: &[DataType]) -> Result<DataType> {
+        (self.return_type)(arg_types)
+    }
+
+    fn simplify(&self, args: Vec<Expr>, info: &SimplifyContext) -> Result<ExprSimplifyResult> {
+        Ok(ExprSimplifyResult::Simplified((self.expand)(args, info)?))
+    }
+
+    fn invoke_with_args(&self, _args: ScalarFunctionArgs) -> Result<ColumnarValue> {
+        exec_err!(
+            "`{}` reached execution without being expanded; run the plan through the optimizer",
+            self.name
+        )
+    }
+}
+
+fn shorthand(
+    name: &'static str,
+    aliases: &[&str],
+    signature: Signature,
+    return_type: ReturnType,
+    expand: Expand,
+) -> Arc<ScalarUDF> {
+    Arc::new(ScalarUDF::from(Shorthand {
+        name,
+        aliases: aliases.iter().map(|a| a.to_string()).collect(),
+        signature,
+        return_type,
+        expand,
+    }))
+}
+
+fn one<const N: usize>(name: &str, args: Vec<Expr>) -> Result<[Expr; N]> {
+    let count = args.len();
+    args.try_into()
+        .or_else(|_| plan_err!("`{name}` takes {N} argument(s), not {count}"))
+}
+
+fn first_type(types: &[DataType]) -> Result<DataType> {
+    match types.first() {
+        Some(t) => Ok(t.clone()),
+        None => plan_err!("the function takes one argument"),
+    }
+}
+
+fn boolean(_: &[DataType]) -> Result<DataType> {
+    Ok(DataType::Boolean)
+}
+
+fn utf8(_: &[DataType]) -> Result<DataType> {
+    Ok(DataType::Utf8)
+}
+
+/// The argument, typed `int` when it is an untyped NULL, and the zero of its type.
+fn with_zero(expr: Expr, info: &SimplifyContext) -> Result<(Expr, Expr)> {
+    Ok(match info.get_data_type(&expr)? {
+        DataType::Null => (
+            cast(expr, DataType::Int32),
+            Expr::Literal(ScalarValue::Int32(Some(0)), None),
+        ),
+        other => (expr, Expr::Literal(ScalarValue::new_zero(&other)?, None)),
+    })
+}
+
+fn session_zone(info: &SimplifyContext) -> String {
+    info.config_options()
+        .execution
+        .time_zone
+        .clone()
+        .unwrap_or_else(|| "UTC".into())
+}
+
+fn config_literal(value: String) -> Expr {
+    lit(value)
+}
+
+/// Spark's `timestamp_seconds(x)` and its kin: a number of units since the epoch as a
+/// timestamp, and `date_from_unix_date(days)`.
+fn epoch_functions() -> Vec<Arc<ScalarUDF>> {
+    fn session_timestamp(_: &[DataType]) -> Result<DataType> {
+        Ok(DataType::Timestamp(
+            TimeUnit::Microsecond,
+            Some("UTC".into()),
+        ))
+    }
+    fn micros(value: Expr, per_unit: i64, info: &SimplifyContext) -> Result<Expr> {
+        let scaled = match info.get_data_type(&value)? {
+            t if t.is_integer() => cast(value, DataType::Int64) * lit(per_unit),
+            _ => cast(
+                cast(value, DataType::Float64) * lit(per_unit as f64),
+                DataType::Int64,
+            ),
+        };
+        Ok(cast(
+            scaled,
+            DataType::Timestamp(TimeUnit::Microsecond, Some("UTC".into())),
+        ))
+    }
+    vec![
+        shorthand(
+            "timestamp_seconds",
+            &[],
+            Signature::numeric(1, Volatility::Immutable),
+            session_timestamp,
+            |args, info| {
+                let [a] = one("timestamp_seconds", args)?;
+                micros(a, 1_000_000, info)
+            },
+        ),
+        shorthand(
+            "timestamp_millis",
+            &[],
+            Signature::numeric(1, Volatility::Immutable),
+            session_timestamp,
+            |args, info| {
+                let [a] = one("timestamp_millis", args)?;
+                micros(a, 1_000, info)
+            },
+        ),
+        shorthand(
+            "timestamp_micros",
+            &[],
+            Signature::numeric(1, Volatility::Immutable),
+            session_timestamp,
+            |args, info| {
+                let [a] = one("timestamp_micros", args)?;
+                micros(a, 1, info)
+            },
+        ),
+        shorthand(
+            "date_from_unix_date",
+            &[],
+            Signature::numeric(1, Volatility::Immutable),
+            |_| Ok(DataType::Date32),
+            |args, _| {
+                let [a] = one("date_from_unix_date", args)?;
+                Ok(cast(cast(a, DataType::Int32), DataType::Date32))
+            },
+        ),
+    ]
+}
+
+fn cast(expr: Expr, to: DataType) -> Expr {
+    Expr::Cast(Cast::new(Box::new(expr), to))
+}
+
+/// Spark's `float(x)`, `int(x)`, …: a cast written as a function call.
+fn cast_functions() -> Vec<Arc<ScalarUDF>> {
+    /// Each cast function and its target type.
+    type Target = fn() -> DataType;
+    const CASTS: &[(&str, Target)] = &[
+        ("boolean", || DataType::Boolean),
+        ("tinyint", || DataType::Int8),
+        ("smallint", || DataType::Int16),
+        ("int", || DataType::Int32),
+        ("bigint", || DataType::Int64),
+        ("float", || DataType::Float32),
+        ("double", || DataType::Float64),
+        ("decimal", || DataType::Decimal128(10, 0)),
+        ("string", || DataType::Utf8),
+        ("binary", || DataType::Binary),
+        ("date", || DataType::Date32),
+        ("timestamp", || {
+            DataType::Timestamp(TimeUnit::Microsecond, Some("UTC".into()))
+        }),
+    ];
+    CASTS
+        .iter()
+        .map(|(name, target)| {
+            Arc::new(ScalarUDF::from(CastFunction {
+                name,
+                target: target(),
+                signature: Signature::any(1, Volatility::Immutable),
+            }))
+        })
+        .collect()
+}
+
+#[derive(Debug, PartialEq, Eq, Hash)]
+struct CastFunction {
+    name: &'static str,
+    target: DataType,
+    signature: Signature,
+}
+
+impl ScalarUDFImpl for CastFunction {
+    fn name(&self) -> &str {
+        self.name
+    }
+
+    fn signature(&self) -> &Signature {
+        &self.signature
+    }
+
+    fn return_type(&self, _arg_types: &[DataType]) -> Result<DataType> {
+        Ok(self.target.clone())
+    }
+
+    fn simplify(&self, args: Vec<Expr>, info: &SimplifyContext) -> Result<ExprSimplifyResult> {
+        let [arg] = one(self.name, args)?;
+        // Spark reads a zone-less timestamp string in the session time zone; the result is
+        // an instant, typed in UTC like every timestamp the catalog returns.
+        let expanded = match &self.target {
+            DataType::Timestamp(unit, Some(_)) => cast(
+                cast(
+                    arg,
+                    DataType::Timestamp(*unit, Some(session_zone(info).into())),
+                ),
+                self.target.clone(),
+            ),
+            other => cast(arg, other.clone()),
+        };
+        Ok(ExprSimplifyResult::Simplified(expanded))
+    }
+
+    fn invoke_with_args(&self, _args: ScalarFunctionArgs) -> Result<ColumnarValue> {
+        exec_err!(
+            "`{}` reached execution without being expanded; run the plan through the optimizer",
+            self.name
+        )
+    }
+}
+
+pub fn functions() -> Vec<Arc<ScalarUDF>> {
+    let mut all = vec![
+        shorthand(
+            "equal_null",
+            &[],
+            Signature::comparable(2, Volatility::Immutable),
+            boolean,
+            |args, _| {
+                let [a, b] = one("equal_null", args)?;
+                Ok(binary_expr(a, Operator::IsNotDistinctFrom, b))
+            },
+        ),
+        shorthand(
+            "zeroifnull",
+            &[],
+            Signature::any(1, Volatility::Immutable),
+            |types| match first_type(types)? {
+                DataType::Null => Ok(DataType::Int32),
+                other => Ok(other),
+            },
+            |args, info| {
+                let [a] = one("zeroifnull", args)?;
+                let (a, zero) = with_zero(a, info)?;
+                Ok(coalesce(vec![a, zero]))
+            },
+        ),
+        shorthand(
+            "nullifzero",
+            &[],
+            Signature::any(1, Volatility::Immutable),
+            |types| match first_type(types)? {
+                DataType::Null => Ok(DataType::Int32),
+                other => Ok(other),
+            },
+            |args, info| {
+                let [a] = one("nullifzero", args)?;
+                let (a, zero) = with_zero(a, info)?;
+                Ok(nullif(a, zero))
+            },
+        ),
+        shorthand(
+            "positive",
+            &[],
+            Signature::any(1, Volatility::Immutable),
+            first_type,
+            |args, _| {
+                let [a] = one("positive", args)?;
+                Ok(a)
+            },
+        ),
+        shorthand(
+            "e",
+            &[],
+            Signature::nullary(Volatility::Immutable),
+            |_| Ok(DataType::Float64),
+            |_, _| Ok(lit(std::f64::consts::E)),
+        ),
+        shorthand(
+            "current_database",
+            &["current_schema"],
+            Signature::nullary(Volatility::Stable),
+            utf8,
+            |_, info| {
+                // DataFusion's default schema is what Spark calls the `default` database.
+                let schema = &info.config_options().catalog.default_schema;
+                Ok(config_literal(if schema == "public" {
+                    "default".into()
+                } else {
+                    schema.clone()
+                }))
+            },
+        ),
+        shorthand(
+            "current_catalog",
+            &[],
+            Signature::nullary(Volatility::Stable),
+            utf8,
+            // Spark's one session catalog; Ember's tables all live in it.
+            |_, _| Ok(config_literal("spark_catalog".into())),
+        ),
+        shorthand(
+            "current_timezone",
+            &[],
+            Signature::nullary(Volatility::Stable),
+            utf8,
+            |_, info| Ok(config_literal(session_zone(info))),
+        ),
+    ];
+    all.extend(epoch_functions());
+    all.extend(cast_functions());
+    all
+}
