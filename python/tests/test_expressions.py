@@ -239,3 +239,44 @@ def test_posexplode_gives_int_positions_beside_values(spark):
     assert sorted(tuple(r) for r in plain.collect()) == [(1, 0, 10), (1, 1, 20)]
     outer = df.select("id", F.posexplode_outer("xs").alias("p", "v")).collect()
     assert sorted((r.id, r.p, r.v) for r in outer) == [(1, 0, 10), (1, 1, 20), (2, None, None), (3, None, None)]
+
+
+def test_higher_order_functions_with_lambdas(spark):
+    # Several partitions, so on local-cluster the lambdas travel to executors in plans.
+    df = spark.createDataFrame(
+        [(1, [1, 2, 3], [10, 20], {"a": 1, "b": 2}),
+         (2, [], [5], {}),
+         (3, None, None, None),
+         (4, [4, None], [1, 2, 3], {"c": 3})],
+        "k int, xs array<int>, ys array<int>, m map<string,int>",
+    ).repartition(3)
+    rows = df.select(
+        "k",
+        F.transform("xs", lambda x: x * F.col("k")).alias("scaled"),
+        F.transform("xs", lambda x, i: x + i).alias("plus_index"),
+        F.filter("xs", lambda x: x > 1).alias("big"),
+        F.exists("xs", lambda x: x > 3).alias("any_big"),
+        F.forall("xs", lambda x: x > 0).alias("all_positive"),
+        F.aggregate("xs", F.lit(0), lambda acc, x: acc + x, lambda acc: acc * 10).alias("sum10"),
+        F.zip_with("xs", "ys", lambda x, y: F.coalesce(x, F.lit(0)) + F.coalesce(y, F.lit(0))).alias("zipped"),
+        F.map_filter("m", lambda key, v: v > 1).alias("m_big"),
+        F.transform_values("m", lambda key, v: v + 100).alias("m_plus"),
+        F.transform_keys("m", lambda key, v: F.upper(key)).alias("m_upper"),
+    ).orderBy("k").collect()
+    assert [tuple(r) for r in rows] == [
+        (1, [1, 2, 3], [1, 3, 5], [2, 3], False, True, 60, [11, 22, 3],
+         {"b": 2}, {"a": 101, "b": 102}, {"A": 1, "B": 2}),
+        (2, [], [], [], False, True, 0, [5], {}, {}, {}),
+        (3, None, None, None, None, None, None, None, None, None, None),
+        # A NULL element makes `forall` NULL once no element answers false; `exists` has
+        # found its true answer already.
+        (4, [16, None], [4, None], [4], True, None, None, [5, 2, 3], {"c": 3}, {"c": 103}, {"C": 3}),
+    ]
+
+
+def test_lambdas_in_sql_text(spark):
+    row = spark.sql(
+        "SELECT transform(array(1, 2), x -> x + 1) AS t, "
+        "aggregate(array(1, 2, 3), 0, (acc, x) -> acc + x) AS s"
+    ).first()
+    assert row == Row(t=[2, 3], s=6)

@@ -4,6 +4,7 @@
 
 use std::collections::HashMap;
 
+use datafusion::arrow::datatypes::FieldRef;
 use datafusion::common::{Column, DFSchema, TableReference};
 use datafusion::execution::SessionState;
 use datafusion::logical_expr::expr::{Sort, WindowFunction, WindowFunctionParams};
@@ -20,7 +21,7 @@ use spark_connect_proto::expression::window::window_frame::{FrameBoundary, Frame
 use spark_connect_proto::expression::{ExprType, SortOrder};
 
 use crate::error::{ConnectResult, SparkError};
-use crate::{functions, literal, types};
+use crate::{functions, lambda, literal, types};
 
 /// What expressions are resolved against.
 pub struct Scope<'a> {
@@ -29,6 +30,8 @@ pub struct Scope<'a> {
     pub time_zone: &'a str,
     /// The qualifier each DataFrame's columns carry in this plan, by the DataFrame's plan id.
     pub plans: &'a HashMap<i64, TableReference>,
+    /// The parameters of the lambdas around the expression being resolved, by name.
+    pub lambda_variables: HashMap<String, FieldRef>,
 }
 
 impl Scope<'_> {
@@ -96,9 +99,18 @@ impl Scope<'_> {
         match expr_type {
             ExprType::Literal(l) => Ok(Expr::Literal(literal::to_scalar(l, self.time_zone)?, None)),
             ExprType::UnresolvedAttribute(a) => self.column(&a.unparsed_identifier, a.plan_id),
+            ExprType::UnresolvedFunction(f) if lambda::takes_lambdas(&f.arguments) => {
+                lambda::call(self, &f.function_name, &f.arguments)
+            }
             ExprType::UnresolvedFunction(f) => {
                 functions::call(self, &f.function_name, &f.arguments, f.is_distinct)
             }
+            ExprType::UnresolvedNamedLambdaVariable(v) => lambda::variable(self, &v.name_parts),
+            ExprType::LambdaFunction(_) => Err(SparkError::analysis(
+                "INVALID_LAMBDA_FUNCTION_CALL",
+                "[INVALID_LAMBDA_FUNCTION_CALL] A lambda function can only be an argument of a \
+                 higher-order function such as `transform` or `filter`.",
+            )),
             ExprType::CallFunction(f) => {
                 functions::call(self, &f.function_name, &f.arguments, false)
             }

@@ -11,6 +11,7 @@ mod expr;
 mod functions;
 mod generator;
 mod grpc;
+mod lambda;
 mod literal;
 mod na;
 mod naming;

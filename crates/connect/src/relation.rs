@@ -75,6 +75,7 @@ impl Planner {
             state: &self.state,
             time_zone: &self.time_zone,
             plans: &self.plans,
+            lambda_variables: Default::default(),
         }
     }
 

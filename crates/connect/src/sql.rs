@@ -19,6 +19,7 @@ pub fn bind(planner: &Planner, sql: &Sql) -> ConnectResult<(String, Option<Param
         state: &planner.state,
         time_zone: &planner.time_zone,
         plans: &planner.plans,
+        lambda_variables: Default::default(),
     };
     let constant = |e: Expr, name: &str| match e {
         Expr::Literal(value, _) => Ok(value),

@@ -11,10 +11,10 @@ use std::sync::{Arc, LazyLock};
 
 use datafusion::common::Result;
 use datafusion::execution::FunctionRegistry;
-use datafusion::logical_expr::{AggregateUDF, ScalarUDF, WindowUDF};
+use datafusion::logical_expr::{AggregateUDF, HigherOrderUDF, ScalarUDF, WindowUDF};
 
 use crate::implicit_cast::{SPARK_IMPLICIT_CASTS, with_implicit_casts};
-use crate::{aggregates, array, datetime, map, regex, shorthand, types};
+use crate::{aggregates, array, datetime, higher_order, map, regex, shorthand, types};
 
 /// `datafusion-spark` functions Ember does not take: Ember's own analyzer rule gives `avg` and
 /// `round` Spark's decimal semantics on DataFusion's faster kernels, SQL's `EXTRACT` keeps
@@ -44,6 +44,8 @@ struct Catalog {
     scalar: HashMap<String, Arc<ScalarUDF>>,
     aggregate: HashMap<String, Arc<AggregateUDF>>,
     window: HashMap<String, Arc<WindowUDF>>,
+    /// Functions that take lambdas (`transform`, `aggregate`, …).
+    higher_order: HashMap<String, Arc<HigherOrderUDF>>,
     /// Where each function the catalog adds or replaces comes from.
     origins: HashMap<String, Origin>,
 }
@@ -143,10 +145,16 @@ static CATALOG: LazyLock<Catalog> = LazyLock::new(|| {
             aggregate.insert(f.name().to_string(), Arc::new(f));
         }
     }
+    let mut higher_order = HashMap::new();
+    for f in higher_order::functions() {
+        origins.insert(f.name().to_string(), Origin::Ember);
+        higher_order.insert(f.name().to_string(), f);
+    }
     Catalog {
         scalar,
         aggregate,
         window,
+        higher_order,
         origins,
     }
 });
@@ -162,12 +170,20 @@ pub fn register_spark_functions(registry: &mut dyn FunctionRegistry) -> Result<(
     for f in CATALOG.window.values() {
         registry.register_udwf(f.clone())?;
     }
+    for f in CATALOG.higher_order.values() {
+        registry.register_higher_order_function(f.clone())?;
+    }
     Ok(())
 }
 
 /// A scalar function of the catalog by its primary name, for decoding plans on executors.
 pub fn scalar_function(name: &str) -> Option<Arc<ScalarUDF>> {
     CATALOG.scalar.get(name).cloned()
+}
+
+/// A function of the catalog that takes lambdas, by its primary name.
+pub fn higher_order_function(name: &str) -> Option<Arc<HigherOrderUDF>> {
+    CATALOG.higher_order.get(name).cloned()
 }
 
 /// An aggregate function of the catalog by its primary name.

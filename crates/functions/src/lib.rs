@@ -15,6 +15,7 @@ mod catalog;
 mod datetime;
 mod decimal;
 mod decimal_arithmetic;
+mod higher_order;
 mod implicit_cast;
 mod map;
 mod regex;
@@ -28,7 +29,8 @@ use std::sync::Arc;
 use datafusion::logical_expr::{AggregateUDF, ScalarUDF};
 
 pub use catalog::{
-    Origin, aggregate_function, origin, register_spark_functions, scalar_function, window_function,
+    Origin, aggregate_function, higher_order_function, origin, register_spark_functions,
+    scalar_function, window_function,
 };
 pub use decimal::{DecimalOp, spark_result_type};
 pub use rule::SparkNumericRule;

@@ -129,6 +129,9 @@ impl EmberSession {
         config.options_mut().sql_parser.parse_float_as_decimal = true;
         // Spark sorts nulls first ascending and last descending unless told otherwise.
         config.options_mut().sql_parser.default_null_ordering = "nulls_min".to_string();
+        // sqlparser's Spark SQL grammar: backticks, `x -> x + 1` lambdas, `DIV`,
+        // `CREATE TABLE … USING`, `VALUES` as a table.
+        config.options_mut().sql_parser.dialect = datafusion::config::Dialect::Spark;
         for (key, value) in conf.engine_options() {
             config.options_mut().set(key, value)?;
         }
