@@ -729,6 +729,14 @@ pub static KEYS: &[ConfKey] = &[
         session: true,
     },
     ConfKey {
+        name: "spark.sql.warehouse.dir",
+        kind: ValueKind::String,
+        default: Some("spark-warehouse"),
+        doc: "Where managed tables live: `CREATE TABLE … USING` and `saveAsTable` write each table to a directory of this name under it. A relative path is taken from the working directory of the driver (or of the Spark Connect server).",
+        secret: false,
+        session: false,
+    },
+    ConfKey {
         name: "spark.stage.maxConsecutiveAttempts",
         kind: ValueKind::Int { min: 1, max: 1000 },
         default: Some("4"),

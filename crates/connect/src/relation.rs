@@ -858,7 +858,10 @@ impl Planner {
 
     async fn sql(&mut self, sql: &spark_connect_proto::Sql) -> ConnectResult<LogicalPlan> {
         let (text, params) = crate::sql::bind(self, sql)?;
-        let plan = self.state.create_logical_plan(&text).await?;
+        let dialect = self.state.config().options().sql_parser.dialect;
+        let mut statement = self.state.sql_to_statement(&text, &dialect)?;
+        ember_sql::rewrite_spark_sql(&mut statement);
+        let plan = self.state.statement_to_plan(statement).await?;
         Ok(match params {
             Some(params) => plan.with_param_values(params)?,
             None => plan,

@@ -338,6 +338,27 @@ pub fn functions() -> Vec<Arc<ScalarUDF>> {
             },
         ),
         shorthand(
+            "div",
+            &[],
+            Signature::numeric(2, Volatility::Immutable),
+            |_| Ok(DataType::Int64),
+            |args, info| {
+                // Spark's integral division: the quotient truncated toward zero, a bigint.
+                let [a, b] = one("div", args)?;
+                let integral =
+                    info.get_data_type(&a)?.is_integer() && info.get_data_type(&b)?.is_integer();
+                Ok(if integral {
+                    cast(a, DataType::Int64) / cast(b, DataType::Int64)
+                } else {
+                    let quotient = cast(a, DataType::Float64) / cast(b, DataType::Float64);
+                    cast(
+                        datafusion::functions::expr_fn::trunc(vec![quotient]),
+                        DataType::Int64,
+                    )
+                })
+            },
+        ),
+        shorthand(
             "e",
             &[],
             Signature::nullary(Volatility::Immutable),

@@ -9,9 +9,11 @@ mod error;
 mod object_stores;
 mod output;
 mod session;
+mod spark_sql;
 mod tables;
 
 pub use error::SqlError;
 pub use output::{FileFormat, PendingOutput, PrintFormat, ResultPrinter, write_stream_to_file};
 pub use session::{EmberSession, Outcome, PlanExecutor, Script, StatementKind};
+pub use spark_sql::rewrite_spark_sql;
 pub use tables::{TableFormat, TableSpec};

@@ -1,6 +1,7 @@
 //! A DataFusion session configured from Ember's settings, running scripts one statement at a
 //! time.
 
+use std::path::PathBuf;
 use std::sync::Arc;
 
 use datafusion::arrow::array::StringArray;
@@ -24,7 +25,9 @@ use ember_plan::{PlanRunner, plan_stages};
 use futures::TryStreamExt;
 
 use crate::object_stores::ensure_readable;
+use crate::spark_sql;
 use crate::{SqlError, TableFormat, TableSpec};
+use datafusion::datasource::listing::ListingTable;
 
 /// The parsed statements of a script, in order.
 pub struct Script {
@@ -243,9 +246,76 @@ impl EmberSession {
             .with_recursion_limit(options.recursion_limit.get())
             .build()?
             .parse_statements()?;
-        Ok(Script {
-            statements: statements.into_iter().map(session_scoped_views).collect(),
-        })
+        let mut script = Vec::with_capacity(statements.len());
+        for statement in statements {
+            script.extend(self.spark_statement(session_scoped_views(statement))?);
+        }
+        Ok(Script { statements: script })
+    }
+
+    fn warehouse(&self) -> PathBuf {
+        PathBuf::from(
+            self.conf
+                .get("spark.sql.warehouse.dir")
+                .unwrap_or("spark-warehouse"),
+        )
+    }
+
+    /// Spark SQL's forms of a statement in the ones DataFusion plans (see [`spark_sql`]).
+    fn spark_statement(&self, statement: Statement) -> Result<Vec<Statement>, SqlError> {
+        let Statement::Statement(mut ast) = statement else {
+            return Ok(vec![statement]);
+        };
+        spark_sql::rewrite_expressions(&mut ast);
+        if let AstStatement::CreateTable(create) = ast.as_ref()
+            && let Some(table) = spark_sql::managed_table(create, &self.warehouse())?
+        {
+            std::fs::create_dir_all(&table.location).map_err(|e| {
+                SqlError::Unsupported(format!(
+                    "cannot create the directory of table `{}` at {}: {e}",
+                    table.name,
+                    table.location.display()
+                ))
+            })?;
+            return Ok(table.statements);
+        }
+        Ok(vec![Statement::Statement(ast)])
+    }
+
+    /// The directories of the managed tables a `DROP TABLE` drops: listing tables under the
+    /// warehouse directory, whose files go with them as on Spark.
+    async fn managed_directories(&self, statement: &Statement) -> Vec<PathBuf> {
+        let Statement::Statement(ast) = statement else {
+            return Vec::new();
+        };
+        let AstStatement::Drop {
+            object_type: datafusion::sql::sqlparser::ast::ObjectType::Table,
+            names,
+            ..
+        } = ast.as_ref()
+        else {
+            return Vec::new();
+        };
+        let Ok(warehouse) = std::path::absolute(self.warehouse()) else {
+            return Vec::new();
+        };
+        let mut directories = Vec::new();
+        for name in names {
+            let name = name.to_string();
+            let Ok(Some(provider)) = self.ctx.table_provider(name.as_str()).await.map(Some) else {
+                continue;
+            };
+            let Some(listing) = provider.downcast_ref::<ListingTable>() else {
+                continue;
+            };
+            for path in listing.table_paths() {
+                let local = PathBuf::from(format!("/{}", path.prefix().as_ref()));
+                if path.scheme() == "file" && local.starts_with(&warehouse) && local != warehouse {
+                    directories.push(local);
+                }
+            }
+        }
+        directories
     }
 
     /// Plans and starts one statement. Commands complete before this returns; queries return
@@ -253,7 +323,20 @@ impl EmberSession {
     pub async fn execute(&mut self, statement: Statement) -> Result<Outcome, SqlError> {
         let kind = StatementKind::of(&statement);
         tracing::debug!(%statement, "planning");
+        let dropped = self.managed_directories(&statement).await;
         let plan = self.ctx.state().statement_to_plan(statement).await?;
+        if !dropped.is_empty() {
+            self.ctx.execute_logical_plan(plan).await?.collect().await?;
+            for directory in dropped {
+                std::fs::remove_dir_all(&directory).map_err(|e| {
+                    SqlError::Unsupported(format!(
+                        "the table was dropped but its files at {} could not be removed: {e}",
+                        directory.display()
+                    ))
+                })?;
+            }
+            return Ok(Outcome::Done);
+        }
         match &plan {
             LogicalPlan::Statement(PlanStatement::SetVariable(set)) => {
                 self.set_variable(set).await?;

@@ -120,3 +120,41 @@ async fn sparks_extra_aggregates() {
     );
     assert_eq!(got[4], "1.0");
 }
+
+#[tokio::test]
+async fn spark_sql_operators_and_managed_tables() {
+    let got = cells("select 7 div 2 as q, -7 div 2 as n, 5.9 div 1.5 as d, 'abc' rlike 'b' as r, 'abc' not rlike 'b' as nr").await;
+    assert_eq!(got, ["3", "-3", "3", "true", "false"]);
+
+    let warehouse = tempfile::tempdir().expect("temp dir");
+    let mut conf = EmberConf::default();
+    conf.set(
+        "spark.sql.warehouse.dir",
+        warehouse.path().to_str().expect("utf-8 path"),
+        ember_config::ConfSource::CommandLine,
+    )
+    .expect("a valid setting");
+    let mut session = EmberSession::new(conf).expect("session");
+    session
+        .run_script(
+            "create table people (name string, age int) using parquet; \
+             insert into people values ('a', 1), ('b', 2)",
+        )
+        .await
+        .expect("create and insert");
+    let table_dir = warehouse.path().join("people");
+    assert!(
+        std::fs::read_dir(&table_dir)
+            .expect("table directory")
+            .count()
+            > 0
+    );
+    let batches = session
+        .run_script("select sum(age) from people")
+        .await
+        .expect("query");
+    assert_eq!(batches[0].column(0).as_primitive::<Int64Type>().value(0), 3);
+    // Dropping a managed table deletes its files, so a new table of the same name is empty.
+    session.run_script("drop table people").await.expect("drop");
+    assert!(!table_dir.exists());
+}

@@ -1,0 +1,189 @@
+//! Spark SQL statements that sqlparser's Spark dialect parses but DataFusion does not plan:
+//! `a RLIKE b` and `a DIV b` become the catalog's `regexp_like` and `div`, and
+//! `CREATE TABLE … USING format` becomes a managed table, a directory under
+//! `spark.sql.warehouse.dir` that `INSERT` appends to and `DROP TABLE` deletes.
+
+use std::ops::ControlFlow;
+use std::path::{Path, PathBuf};
+
+use datafusion::sql::parser::{CopyToSource, CopyToStatement, CreateExternalTable, Statement};
+use datafusion::sql::sqlparser::ast::{
+    self, BinaryOperator, CreateTable, Expr, Function, FunctionArg, FunctionArgExpr,
+    FunctionArgumentList, FunctionArguments, HiveDistributionStyle, HiveIOFormat, Ident,
+    ObjectName, ObjectNamePart, UnaryOperator, Value, VisitMut, VisitorMut,
+};
+
+use crate::error::SqlError;
+
+/// Rewrites the expressions DataFusion has no plan for into calls of catalog functions.
+pub fn rewrite_expressions(statement: &mut ast::Statement) {
+    let _ = statement.visit(&mut SparkExpressions);
+}
+
+/// [`rewrite_expressions`] for a parsed statement of any kind, for front ends that plan SQL
+/// queries themselves (Spark Connect's `spark.sql`).
+pub fn rewrite_spark_sql(statement: &mut Statement) {
+    match statement {
+        Statement::Statement(ast) => rewrite_expressions(ast),
+        Statement::Explain(explain) => rewrite_spark_sql(&mut explain.statement),
+        _ => {}
+    }
+}
+
+struct SparkExpressions;
+
+fn call(name: &str, args: Vec<Expr>) -> Expr {
+    Expr::Function(Function {
+        name: ObjectName(vec![ObjectNamePart::Identifier(Ident::new(name))]),
+        uses_odbc_syntax: false,
+        parameters: FunctionArguments::None,
+        args: FunctionArguments::List(FunctionArgumentList {
+            duplicate_treatment: None,
+            args: args
+                .into_iter()
+                .map(|a| FunctionArg::Unnamed(FunctionArgExpr::Expr(a)))
+                .collect(),
+            clauses: vec![],
+        }),
+        filter: None,
+        null_treatment: None,
+        over: None,
+        within_group: vec![],
+    })
+}
+
+impl VisitorMut for SparkExpressions {
+    type Break = ();
+
+    fn post_visit_expr(&mut self, expr: &mut Expr) -> ControlFlow<Self::Break> {
+        let rewritten = match expr {
+            Expr::RLike {
+                negated,
+                expr: subject,
+                pattern,
+                ..
+            } => {
+                let like = call(
+                    "regexp_like",
+                    vec![(**subject).clone(), (**pattern).clone()],
+                );
+                Some(if *negated {
+                    Expr::UnaryOp {
+                        op: UnaryOperator::Not,
+                        expr: Box::new(Expr::Nested(Box::new(like))),
+                    }
+                } else {
+                    like
+                })
+            }
+            Expr::BinaryOp {
+                left,
+                op: BinaryOperator::MyIntegerDivide,
+                right,
+            } => Some(call("div", vec![(**left).clone(), (**right).clone()])),
+            _ => None,
+        };
+        if let Some(rewritten) = rewritten {
+            *expr = rewritten;
+        }
+        ControlFlow::Continue(())
+    }
+}
+
+/// A managed table that `CREATE TABLE … USING` makes.
+pub struct ManagedTable {
+    pub name: String,
+    pub location: PathBuf,
+    /// What to run: the table's creation, after the write of its rows for `… AS SELECT`.
+    pub statements: Vec<Statement>,
+}
+
+/// `CREATE TABLE name (…) USING format [PARTITIONED BY (…)] [LOCATION '…'] [AS SELECT …]`
+/// as DataFusion statements; `None` for any other statement.
+pub fn managed_table(
+    create: &CreateTable,
+    warehouse: &Path,
+) -> Result<Option<ManagedTable>, SqlError> {
+    let Some(HiveIOFormat::Using { format }) = create
+        .hive_formats
+        .as_ref()
+        .and_then(|h| h.storage.as_ref())
+    else {
+        return Ok(None);
+    };
+    let format = format.value.to_ascii_uppercase();
+    if !matches!(format.as_str(), "PARQUET" | "CSV" | "JSON") {
+        return Err(SqlError::Unsupported(format!(
+            "tables `USING {}`: Ember's tables are parquet, csv or json",
+            format.to_lowercase()
+        )));
+    }
+    let name = create
+        .name
+        .0
+        .last()
+        .map(|part| part.to_string().trim_matches('`').to_lowercase())
+        .unwrap_or_default();
+    let location = match create
+        .hive_formats
+        .as_ref()
+        .and_then(|h| h.location.clone())
+        .or_else(|| create.location.clone())
+    {
+        Some(location) => PathBuf::from(location),
+        None => std::path::absolute(warehouse.join(&name))
+            .map_err(|e| SqlError::Unsupported(format!("warehouse directory: {e}")))?,
+    };
+    let partition_columns: Vec<String> = match &create.hive_distribution {
+        HiveDistributionStyle::PARTITIONED { columns } => {
+            columns.iter().map(|c| c.name.value.clone()).collect()
+        }
+        _ => Vec::new(),
+    };
+    let target = format!("{}/", location.display());
+    let options = if format == "CSV" {
+        // Spark's csv tables have no header line.
+        vec![(
+            "format.has_header".to_string(),
+            Value::SingleQuotedString("false".into()),
+        )]
+    } else {
+        Vec::new()
+    };
+    let mut statements = Vec::new();
+    if let Some(query) = &create.query {
+        statements.push(Statement::CopyTo(CopyToStatement {
+            source: CopyToSource::Query(query.clone()),
+            target: target.clone(),
+            partitioned_by: partition_columns.clone(),
+            stored_as: Some(format.clone()),
+            options: options.clone(),
+        }));
+    }
+    // Partition columns come last in a listing table's schema, as in Spark's.
+    let (mut columns, partitions): (Vec<_>, Vec<_>) = create
+        .columns
+        .iter()
+        .cloned()
+        .partition(|c| !partition_columns.contains(&c.name.value));
+    columns.extend(partitions);
+    statements.push(Statement::CreateExternalTable(CreateExternalTable {
+        name: create.name.clone(),
+        columns,
+        file_type: format,
+        locations: vec![target],
+        table_partition_cols: partition_columns,
+        order_exprs: vec![],
+        if_not_exists: create.if_not_exists,
+        or_replace: create.or_replace,
+        temporary: false,
+        unbounded: false,
+        options,
+        constraints: vec![],
+    }));
+    Ok(Some(ManagedTable {
+        name,
+        location,
+        statements,
+    }))
+}
