@@ -89,3 +89,34 @@ def test_catalog_calls(spark):
     assert spark.catalog.dropTempView("tmp_numbers")
     assert not spark.catalog.tableExists("tmp_numbers")
     assert not spark.catalog.dropTempView("tmp_numbers")
+
+
+def test_managed_tables_through_sql_and_the_catalog(spark):
+    spark.sql("DROP TABLE IF EXISTS managed_people")
+    spark.sql("CREATE TABLE managed_people (name STRING, age INT) USING parquet")
+    spark.sql("INSERT INTO managed_people VALUES ('a', 1), ('b', 2)")
+    table = spark.catalog.getTable("managed_people")
+    assert (table.tableType, table.isTemporary) == ("MANAGED", False)
+    assert spark.table("managed_people").count() == 2
+    spark.catalog.truncateTable("managed_people")
+    assert spark.table("managed_people").count() == 0
+    spark.sql("INSERT INTO managed_people VALUES ('c', 3)")
+    spark.catalog.dropTable("managed_people")
+    assert not spark.catalog.tableExists("managed_people")
+    # Dropping deleted the files: a new table of the same name starts empty.
+    spark.sql("CREATE TABLE managed_people (name STRING, age INT) USING parquet")
+    assert spark.table("managed_people").count() == 0
+    spark.sql("DROP TABLE managed_people")
+    with pytest.raises(AnalysisException, match="TABLE_OR_VIEW_NOT_FOUND"):
+        spark.catalog.dropTable("managed_people")
+    with pytest.raises(AnalysisException, match="TABLE_OR_VIEW_NOT_FOUND"):
+        spark.catalog.cacheTable("managed_people")
+
+
+def test_views_and_functions_in_the_catalog(spark):
+    spark.sql("CREATE OR REPLACE TEMP VIEW v_numbers AS SELECT 1 AS c")
+    assert "v_numbers" in [v.name for v in spark.catalog.listViews(pattern="v_num*")]
+    spark.catalog.dropView("v_numbers")
+    assert not spark.catalog.tableExists("v_numbers")
+    names = [f.name for f in spark.catalog.listFunctions(pattern="transform*")]
+    assert names == ["transform", "transform_keys", "transform_values"]

@@ -123,14 +123,51 @@ pub async fn plan(planner: &Planner, catalog: &Catalog) -> ConnectResult<Logical
                 .into_iter()
                 .filter(|n| pattern.is_none_or(|p| like(p, n)))
                 .collect::<Vec<_>>();
-            tables_plan(planner, names)
+            tables_plan(planner, names).await
         }
+        CatType::ListViews(list) => {
+            let pattern = list.pattern.as_deref();
+            let mut views = Vec::new();
+            for name in table_names(ctx)? {
+                if pattern.is_none_or(|p| like(p, &name)) && is_temporary(planner, &name).await {
+                    views.push(name);
+                }
+            }
+            tables_plan(planner, views).await
+        }
+        CatType::DropTable(drop) => {
+            let name = bare(&drop.table_name);
+            let dropped = ember_sql::drop_table(ctx, &name, &planner.warehouse).await?;
+            if !dropped && !drop.if_exists {
+                return Err(SparkError::table_not_found(&drop.table_name));
+            }
+            one_bool("dropped", dropped)
+        }
+        CatType::DropView(drop) => {
+            let name = bare(&drop.view_name);
+            let exists = ctx.table_exist(name.as_str())? && is_temporary(planner, &name).await;
+            if exists {
+                ctx.deregister_table(name.as_str())?;
+            } else if !drop.if_exists {
+                return Err(SparkError::table_not_found(&drop.view_name));
+            }
+            one_bool("dropped", exists)
+        }
+        CatType::TruncateTable(truncate) => {
+            let name = bare(&truncate.table_name);
+            if !ctx.table_exist(name.as_str())? {
+                return Err(SparkError::table_not_found(&truncate.table_name));
+            }
+            ember_sql::truncate_table(ctx, &name).await?;
+            one_bool("ok", true)
+        }
+        CatType::ListFunctions(list) => functions_plan(planner, list.pattern.as_deref()),
         CatType::GetTable(get) => {
             let name = bare(&get.table_name);
             if !ctx.table_exist(name.as_str())? {
                 return Err(SparkError::table_not_found(&get.table_name));
             }
-            tables_plan(planner, vec![name])
+            tables_plan(planner, vec![name]).await
         }
         CatType::TableExists(exists) => one_bool(
             "exists",
@@ -171,7 +208,7 @@ pub async fn plan(planner: &Planner, catalog: &Catalog) -> ConnectResult<Logical
         }
         CatType::DropTempView(drop) => {
             let name = bare(&drop.view_name);
-            let temporary = !planner.tables.contains(&name) && ctx.table_exist(name.as_str())?;
+            let temporary = ctx.table_exist(name.as_str())? && is_temporary(planner, &name).await;
             if temporary {
                 ctx.deregister_table(name.as_str())?;
             }
@@ -185,13 +222,24 @@ pub async fn plan(planner: &Planner, catalog: &Catalog) -> ConnectResult<Logical
             }
             one_bool("dropped", existed)
         }
-        CatType::IsCached(_) => one_bool("cached", false),
-        // Ember keeps no cache: caching is accepted and changes nothing.
-        CatType::CacheTable(_)
-        | CatType::UncacheTable(_)
-        | CatType::ClearCache(_)
-        | CatType::RefreshTable(_)
-        | CatType::RefreshByPath(_) => one_bool("ok", true),
+        CatType::IsCached(cached) => {
+            require_table(ctx, &cached.table_name)?;
+            one_bool("cached", false)
+        }
+        // Ember keeps no cache: caching a table that exists is accepted and changes nothing.
+        CatType::CacheTable(cache) => {
+            require_table(ctx, &cache.table_name)?;
+            one_bool("ok", true)
+        }
+        CatType::UncacheTable(uncache) => {
+            require_table(ctx, &uncache.table_name)?;
+            one_bool("ok", true)
+        }
+        CatType::RefreshTable(refresh) => {
+            require_table(ctx, &refresh.table_name)?;
+            one_bool("ok", true)
+        }
+        CatType::ClearCache(_) | CatType::RefreshByPath(_) => one_bool("ok", true),
         CatType::FunctionExists(exists) => {
             let name = bare(&exists.function_name).to_lowercase();
             let state = &planner.state;
@@ -219,8 +267,68 @@ fn table_names(ctx: &SessionContext) -> ConnectResult<Vec<String>> {
     Ok(names)
 }
 
-fn tables_plan(planner: &Planner, names: Vec<String>) -> ConnectResult<LogicalPlan> {
-    let temporary: Vec<bool> = names.iter().map(|n| !planner.tables.contains(n)).collect();
+fn require_table(ctx: &SessionContext, name: &str) -> ConnectResult<()> {
+    if ctx.table_exist(bare(name).as_str())? {
+        Ok(())
+    } else {
+        Err(SparkError::table_not_found(name))
+    }
+}
+
+/// A temporary view: neither a table `saveAsTable` saved nor one stored as files
+/// (`CREATE TABLE … USING`).
+async fn is_temporary(planner: &Planner, name: &str) -> bool {
+    if planner.tables.contains(name) {
+        return false;
+    }
+    match planner.ctx.table_provider(name).await {
+        Ok(provider) => provider
+            .downcast_ref::<datafusion::datasource::listing::ListingTable>()
+            .is_none(),
+        Err(_) => false,
+    }
+}
+
+/// `spark.catalog.listFunctions`: the catalog's functions, as Spark lists its built-ins.
+fn functions_plan(planner: &Planner, pattern: Option<&str>) -> ConnectResult<LogicalPlan> {
+    let state = &planner.state;
+    let mut names: Vec<String> = state
+        .scalar_functions()
+        .keys()
+        .chain(state.aggregate_functions().keys())
+        .chain(state.window_functions().keys())
+        .chain(state.higher_order_functions().keys())
+        .filter(|n| pattern.is_none_or(|p| like(p, n)))
+        .cloned()
+        .collect();
+    names.sort();
+    names.dedup();
+    let n = names.len();
+    let item = Arc::new(Field::new("element", DataType::Utf8, true));
+    let schema = Arc::new(Schema::new(vec![
+        Field::new("name", DataType::Utf8, false),
+        Field::new("catalog", DataType::Utf8, true),
+        Field::new("namespace", DataType::List(item.clone()), true),
+        Field::new("description", DataType::Utf8, true),
+        Field::new("className", DataType::Utf8, true),
+        Field::new("isTemporary", DataType::Boolean, false),
+    ]));
+    let columns = vec![
+        strings(names.into_iter().map(Some).collect()),
+        strings(vec![None; n]),
+        datafusion::arrow::array::new_null_array(&DataType::List(item), n),
+        strings(vec![None; n]),
+        strings(vec![None; n]),
+        bools(vec![true; n]),
+    ];
+    batches_plan(schema.clone(), vec![RecordBatch::try_new(schema, columns)?])
+}
+
+async fn tables_plan(planner: &Planner, names: Vec<String>) -> ConnectResult<LogicalPlan> {
+    let mut temporary = Vec::with_capacity(names.len());
+    for name in &names {
+        temporary.push(is_temporary(planner, name).await);
+    }
     let n = names.len();
     let item = Arc::new(Field::new("element", DataType::Utf8, true));
     let schema = Arc::new(Schema::new(vec![

@@ -45,6 +45,8 @@ pub struct Planner {
     /// Runs plans where the session runs them (for `show`, `describe`, pivot values).
     pub executor: PlanExecutor,
     pub tables: Arc<SharedTables>,
+    /// Where managed tables live.
+    pub warehouse: std::path::PathBuf,
 }
 
 impl Planner {
@@ -53,6 +55,7 @@ impl Planner {
         time_zone: String,
         executor: PlanExecutor,
         tables: Arc<SharedTables>,
+        warehouse: std::path::PathBuf,
     ) -> Planner {
         let state = ctx.state();
         Planner {
@@ -62,6 +65,7 @@ impl Planner {
             plans: HashMap::new(),
             executor,
             tables,
+            warehouse,
         }
     }
 

@@ -26,6 +26,8 @@ pub struct ConnectSession {
     operations: Mutex<HashMap<String, Arc<Operation>>>,
     artifacts: Mutex<BTreeMap<String, Bytes>>,
     pub tables: Arc<SharedTables>,
+    /// Where managed tables live (`spark.sql.warehouse.dir`, fixed when the server starts).
+    pub warehouse: std::path::PathBuf,
 }
 
 fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
@@ -39,8 +41,10 @@ impl ConnectSession {
         tables: Arc<SharedTables>,
     ) -> ConnectResult<ConnectSession> {
         let executor = ember.executor();
+        let warehouse = ember.warehouse();
         tables.register_in(executor.context())?;
         Ok(ConnectSession {
+            warehouse,
             id,
             server_side_id: uuid::Uuid::new_v4().to_string(),
             ember: tokio::sync::Mutex::new(ember),
@@ -83,6 +87,7 @@ impl ConnectSession {
             self.time_zone(),
             self.executor.clone(),
             self.tables.clone(),
+            self.warehouse.clone(),
         )
     }
 

@@ -15,5 +15,5 @@ mod tables;
 pub use error::SqlError;
 pub use output::{FileFormat, PendingOutput, PrintFormat, ResultPrinter, write_stream_to_file};
 pub use session::{EmberSession, Outcome, PlanExecutor, Script, StatementKind};
-pub use spark_sql::rewrite_spark_sql;
+pub use spark_sql::{drop_table, managed_directory, rewrite_spark_sql, truncate_table};
 pub use tables::{TableFormat, TableSpec};

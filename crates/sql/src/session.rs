@@ -27,7 +27,6 @@ use futures::TryStreamExt;
 use crate::object_stores::ensure_readable;
 use crate::spark_sql;
 use crate::{SqlError, TableFormat, TableSpec};
-use datafusion::datasource::listing::ListingTable;
 
 /// The parsed statements of a script, in order.
 pub struct Script {
@@ -253,7 +252,8 @@ impl EmberSession {
         Ok(Script { statements: script })
     }
 
-    fn warehouse(&self) -> PathBuf {
+    /// Where managed tables live (`spark.sql.warehouse.dir`).
+    pub fn warehouse(&self) -> PathBuf {
         PathBuf::from(
             self.conf
                 .get("spark.sql.warehouse.dir")
@@ -282,8 +282,7 @@ impl EmberSession {
         Ok(vec![Statement::Statement(ast)])
     }
 
-    /// The directories of the managed tables a `DROP TABLE` drops: listing tables under the
-    /// warehouse directory, whose files go with them as on Spark.
+    /// The directories of the managed tables a `DROP TABLE` drops.
     async fn managed_directories(&self, statement: &Statement) -> Vec<PathBuf> {
         let Statement::Statement(ast) = statement else {
             return Vec::new();
@@ -296,23 +295,12 @@ impl EmberSession {
         else {
             return Vec::new();
         };
-        let Ok(warehouse) = std::path::absolute(self.warehouse()) else {
-            return Vec::new();
-        };
         let mut directories = Vec::new();
         for name in names {
-            let name = name.to_string();
-            let Ok(Some(provider)) = self.ctx.table_provider(name.as_str()).await.map(Some) else {
-                continue;
-            };
-            let Some(listing) = provider.downcast_ref::<ListingTable>() else {
-                continue;
-            };
-            for path in listing.table_paths() {
-                let local = PathBuf::from(format!("/{}", path.prefix().as_ref()));
-                if path.scheme() == "file" && local.starts_with(&warehouse) && local != warehouse {
-                    directories.push(local);
-                }
+            if let Ok(provider) = self.ctx.table_provider(name.to_string().as_str()).await
+                && let Some(directory) = spark_sql::managed_directory(&provider, &self.warehouse())
+            {
+                directories.push(directory);
             }
         }
         directories
@@ -328,12 +316,7 @@ impl EmberSession {
         if !dropped.is_empty() {
             self.ctx.execute_logical_plan(plan).await?.collect().await?;
             for directory in dropped {
-                std::fs::remove_dir_all(&directory).map_err(|e| {
-                    SqlError::Unsupported(format!(
-                        "the table was dropped but its files at {} could not be removed: {e}",
-                        directory.display()
-                    ))
-                })?;
+                spark_sql::remove_directory(&directory)?;
             }
             return Ok(Outcome::Done);
         }

@@ -5,6 +5,11 @@
 
 use std::ops::ControlFlow;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use datafusion::catalog::TableProvider;
+use datafusion::datasource::listing::ListingTable;
+use datafusion::prelude::SessionContext;
 
 use datafusion::sql::parser::{CopyToSource, CopyToStatement, CreateExternalTable, Statement};
 use datafusion::sql::sqlparser::ast::{
@@ -186,4 +191,75 @@ pub fn managed_table(
         location,
         statements,
     }))
+}
+
+/// The directory of a managed table: a listing table stored under the warehouse directory,
+/// whose files belong to the table (Spark deletes them with it).
+pub fn managed_directory(provider: &Arc<dyn TableProvider>, warehouse: &Path) -> Option<PathBuf> {
+    let warehouse = std::path::absolute(warehouse).ok()?;
+    let listing = provider.downcast_ref::<ListingTable>()?;
+    listing.table_paths().iter().find_map(|path| {
+        let local = PathBuf::from(format!("/{}", path.prefix().as_ref()));
+        (path.scheme() == "file" && local.starts_with(&warehouse) && local != warehouse)
+            .then_some(local)
+    })
+}
+
+/// Drops a table, and the files of a managed one. `false` when there is no such table.
+pub async fn drop_table(
+    ctx: &SessionContext,
+    name: &str,
+    warehouse: &Path,
+) -> Result<bool, SqlError> {
+    let Ok(provider) = ctx.table_provider(name).await else {
+        return Ok(false);
+    };
+    let directory = managed_directory(&provider, warehouse);
+    ctx.deregister_table(name)?;
+    if let Some(directory) = directory {
+        remove_directory(&directory)?;
+    }
+    Ok(true)
+}
+
+/// Removes every row of a table stored as files on this machine (Spark's `TRUNCATE TABLE`).
+pub async fn truncate_table(ctx: &SessionContext, name: &str) -> Result<(), SqlError> {
+    let provider = ctx.table_provider(name).await?;
+    let Some(listing) = provider.downcast_ref::<ListingTable>() else {
+        return Err(SqlError::Unsupported(format!(
+            "truncating `{name}`: only tables stored as files can be truncated"
+        )));
+    };
+    for path in listing.table_paths() {
+        if path.scheme() != "file" {
+            return Err(SqlError::Unsupported(format!(
+                "truncating `{name}`: its files are not on this machine ({path})"
+            )));
+        }
+        let directory = PathBuf::from(format!("/{}", path.prefix().as_ref()));
+        let entries = std::fs::read_dir(&directory).map_err(|e| io(&directory, e))?;
+        for entry in entries {
+            let entry = entry.map_err(|e| io(&directory, e))?;
+            let file = entry.path();
+            if file.is_dir() {
+                std::fs::remove_dir_all(&file).map_err(|e| io(&file, e))?;
+            } else {
+                std::fs::remove_file(&file).map_err(|e| io(&file, e))?;
+            }
+        }
+    }
+    Ok(())
+}
+
+fn io(path: &Path, e: std::io::Error) -> SqlError {
+    SqlError::Unsupported(format!("{}: {e}", path.display()))
+}
+
+pub fn remove_directory(directory: &Path) -> Result<(), SqlError> {
+    std::fs::remove_dir_all(directory).map_err(|e| {
+        SqlError::Unsupported(format!(
+            "the table was dropped but its files at {} could not be removed: {e}",
+            directory.display()
+        ))
+    })
 }
