@@ -159,3 +159,12 @@ def test_remote_clients_send_the_token_over_tls(tmp_path):
         assert "refused" in refused and "token" in refused, refused
     finally:
         server.stop()
+
+
+def test_unset_returns_an_ember_setting_to_its_starting_value(spark):
+    start = spark.conf.get("spark.sql.session.timeZone")
+    spark.conf.set("spark.sql.session.timeZone", "America/Los_Angeles")
+    assert spark.range(1).selectExpr("current_timezone() AS tz").first().tz == "America/Los_Angeles"
+    spark.conf.unset("spark.sql.session.timeZone")
+    assert spark.conf.get("spark.sql.session.timeZone") == start
+    assert spark.range(1).selectExpr("current_timezone() AS tz").first().tz == start

@@ -382,12 +382,11 @@ impl ConnectService {
             }
             ConfigOp::Unset(unset) => {
                 for key in unset.keys {
-                    if crate::conf::ember_handles(&key) {
+                    if !session.conf_unset(&key).await {
                         warnings.push(format!(
-                            "{key} keeps its value: Ember settings cannot be unset in a session"
+                            "{key} keeps its value: it had none before this session set it"
                         ));
                     }
-                    session.conf_unset(&key);
                 }
             }
             ConfigOp::IsModifiable(keys) => {

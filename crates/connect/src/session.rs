@@ -28,6 +28,8 @@ pub struct ConnectSession {
     pub tables: Arc<SharedTables>,
     /// Where managed tables live (`spark.sql.warehouse.dir`, fixed when the server starts).
     pub warehouse: std::path::PathBuf,
+    /// Ember's settings as the session started, which `unset` goes back to.
+    initial_conf: ember_config::EmberConf,
 }
 
 fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
@@ -42,9 +44,11 @@ impl ConnectSession {
     ) -> ConnectResult<ConnectSession> {
         let executor = ember.executor();
         let warehouse = ember.warehouse();
+        let initial_conf = ember.conf().clone();
         tables.register_in(executor.context())?;
         Ok(ConnectSession {
             warehouse,
+            initial_conf,
             id,
             server_side_id: uuid::Uuid::new_v4().to_string(),
             ember: tokio::sync::Mutex::new(ember),
@@ -159,8 +163,18 @@ impl ConnectSession {
         Ok(())
     }
 
-    pub fn conf_unset(&self, key: &str) {
+    /// Forgets a setting the client made. An Ember setting goes back to its value when the
+    /// session started; `false` when it has none to go back to and keeps its value.
+    pub async fn conf_unset(&self, key: &str) -> bool {
         lock(&self.spark_conf).remove(key);
+        if !conf::ember_handles(key) {
+            return true;
+        }
+        let Some(initial) = self.initial_conf.get(key) else {
+            return false;
+        };
+        let mut ember = self.ember.lock().await;
+        ember.set(key, initial).await.is_ok()
     }
 
     pub async fn conf_all(&self, prefix: Option<&str>) -> BTreeMap<String, String> {

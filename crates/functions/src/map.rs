@@ -19,12 +19,14 @@ use datafusion::logical_expr::{
 pub fn functions() -> Vec<Arc<ScalarUDF>> {
     vec![Arc::new(ScalarUDF::from(CreateMap {
         signature: Signature::user_defined(Volatility::Immutable),
+        aliases: vec!["create_map".to_string()],
     }))]
 }
 
 #[derive(Debug, PartialEq, Eq, Hash)]
 struct CreateMap {
     signature: Signature,
+    aliases: Vec<String>,
 }
 
 fn common_type(types: &[DataType], what: &str) -> Result<DataType> {
@@ -58,6 +60,10 @@ fn map_type(key: DataType, value: DataType) -> DataType {
 impl ScalarUDFImpl for CreateMap {
     fn name(&self) -> &str {
         "map"
+    }
+
+    fn aliases(&self) -> &[String] {
+        &self.aliases
     }
 
     fn signature(&self) -> &Signature {

@@ -1,5 +1,6 @@
 //! Spark SQL statements that sqlparser's Spark dialect parses but DataFusion does not plan:
-//! `a RLIKE b` and `a DIV b` become the catalog's `regexp_like` and `div`, and
+//! `a RLIKE b` and `a DIV b` become the catalog's `regexp_like` and `div`, `map(k, v, …)` the
+//! catalog's Spark `map`, and
 //! `CREATE TABLE … USING format` becomes a managed table, a directory under
 //! `spark.sql.warehouse.dir` that `INSERT` appends to and `DROP TABLE` deletes.
 
@@ -86,6 +87,18 @@ impl VisitorMut for SparkExpressions {
                 op: BinaryOperator::MyIntegerDivide,
                 right,
             } => Some(call("div", vec![(**left).clone(), (**right).clone()])),
+            // DataFusion's planner takes `map(…)` itself (as keys and values arrays, and
+            // not at all without arguments); Spark's `map` is the catalog's, under the name
+            // PySpark's `create_map` has.
+            Expr::Function(function)
+                if function.name.0.len() == 1
+                    && function.name.to_string().eq_ignore_ascii_case("map") =>
+            {
+                let mut renamed = function.clone();
+                renamed.name =
+                    ObjectName(vec![ObjectNamePart::Identifier(Ident::new("create_map"))]);
+                Some(Expr::Function(renamed))
+            }
             _ => None,
         };
         if let Some(rewritten) = rewritten {
