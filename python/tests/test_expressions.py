@@ -280,3 +280,18 @@ def test_lambdas_in_sql_text(spark):
         "aggregate(array(1, 2, 3), 0, (acc, x) -> acc + x) AS s"
     ).first()
     assert row == Row(t=[2, 3], s=6)
+
+
+def test_maps_explode_into_keys_and_values(spark):
+    df = spark.createDataFrame(
+        [(1, {"a": 1, "b": 2}), (2, {}), (3, None)], "id int, m map<string,int>"
+    )
+    exploded = df.select("id", F.explode("m")).orderBy("id", "key").collect()
+    assert [tuple(r) for r in exploded] == [(1, "a", 1), (1, "b", 2)]
+    assert df.select("id", F.explode("m")).columns == ["id", "key", "value"]
+    outer = df.select("id", F.posexplode_outer("m")).orderBy("id", "pos").collect()
+    assert [tuple(r) for r in outer] == [
+        (1, 0, "a", 1), (1, 1, "b", 2), (2, None, None, None), (3, None, None, None)
+    ]
+    structs = spark.createDataFrame([([(1, "x")],)], "a array<struct<n:int,s:string>>")
+    assert structs.select(F.explode("a").alias("e")).select("e.*").collect() == [Row(n=1, s="x")]

@@ -4,9 +4,10 @@
 
 use std::collections::HashMap;
 
-use datafusion::arrow::datatypes::FieldRef;
+use datafusion::arrow::datatypes::{DataType, FieldRef};
 use datafusion::common::{Column, DFSchema, TableReference};
 use datafusion::execution::SessionState;
+use datafusion::functions::core::expr_fn::get_field;
 use datafusion::logical_expr::expr::{Sort, WindowFunction, WindowFunctionParams};
 use datafusion::logical_expr::{
     Cast, Expr, ExprSchemable, TryCast, WindowFrame, WindowFrameBound, WindowFrameUnits,
@@ -71,6 +72,17 @@ impl Scope<'_> {
             })
             .map(|(q, f)| Expr::Column(Column::new(q.cloned(), f.name())))
             .collect();
+        if columns.is_empty()
+            && let Some(target) = &qualifier
+            && let Ok(parent) = self.column(target, plan_id)
+            && let Ok(DataType::Struct(fields)) = self.type_of(&parent)
+        {
+            // `s.*` of a struct column: its fields, under their own names.
+            return Ok(fields
+                .iter()
+                .map(|f| get_field(parent.clone(), f.name().as_str()).alias(f.name()))
+                .collect());
+        }
         if columns.is_empty() && qualifier.is_some() {
             return Err(SparkError::analysis(
                 "CANNOT_RESOLVE_STAR_EXPAND",

@@ -1,11 +1,13 @@
 //! Spark's generators in a select list (`explode`, `explode_outer`, `posexplode`,
 //! `posexplode_outer`), planned as DataFusion unnests with Spark's column names, a row of
-//! nulls for an empty array in the outer forms, and `int` positions.
+//! nulls for an empty array in the outer forms, and `int` positions. A map explodes into
+//! `key` and `value` columns: its entries are unnested as structs, then split.
 
 use datafusion::arrow::datatypes::DataType;
 use datafusion::common::{Column, UnnestOptions};
 use datafusion::dataframe::DataFrame;
-use datafusion::functions_nested::expr_fn::{cardinality, range};
+use datafusion::functions::core::expr_fn::get_field;
+use datafusion::functions_nested::expr_fn::{cardinality, map_entries, range};
 use datafusion::logical_expr::{Case, Cast, Expr};
 use datafusion::prelude::lit;
 use spark_connect_proto::Expression;
@@ -57,6 +59,8 @@ pub struct Generators {
     columns: Vec<(String, bool)>,
     /// Position columns, cast to `int` after the unnest.
     positions: Vec<String>,
+    /// Unnested map entries (structs) and the names of their key and value columns.
+    entries: Vec<(String, [String; 2])>,
 }
 
 impl Generators {
@@ -72,6 +76,10 @@ impl Generators {
         projection: &mut Vec<Expr>,
     ) -> ConnectResult<()> {
         let mut value = scope.expr(generator.input)?;
+        let is_map = matches!(scope.type_of(&value), Ok(DataType::Map(_, _)));
+        if is_map {
+            value = map_entries(value);
+        }
         if generator.outer {
             // Spark's outer generators give one row of nulls for an empty array too;
             // DataFusion's unnest keeps only null ones.
@@ -99,16 +107,19 @@ impl Generators {
             projection.push(range(lit(0i64), length, lit(1i64)).alias(&pos));
             self.columns.push((pos.clone(), generator.outer));
             self.positions.push(pos);
-            let name = name_at(1, "col");
-            projection.push(value.alias(&name));
-            self.columns.push((name, generator.outer));
+        }
+        let first = usize::from(generator.with_position);
+        if is_map {
+            let entries = format!("__ember_entries_{}", self.entries.len());
+            projection.push(value.alias(&entries));
+            self.columns.push((entries.clone(), generator.outer));
+            self.entries.push((
+                entries,
+                [name_at(first, "key"), name_at(first + 1, "value")],
+            ));
             return Ok(());
         }
-        let default = match scope.type_of(&value) {
-            Ok(DataType::Map(_, _)) => "key",
-            _ => "col",
-        };
-        let name = name_at(0, default);
+        let name = name_at(first, "col");
         projection.push(value.alias(&name));
         self.columns.push((name, generator.outer));
         Ok(())
@@ -125,22 +136,26 @@ impl Generators {
             &names,
             UnnestOptions::new().with_preserve_nulls(preserve_nulls),
         )?;
-        if self.positions.is_empty() {
+        if self.positions.is_empty() && self.entries.is_empty() {
             return Ok(frame);
         }
-        // Spark's positions are ints.
-        let columns = frame
-            .schema()
-            .iter()
-            .map(|(qualifier, field)| {
-                let column = Expr::Column(Column::new(qualifier.cloned(), field.name()));
-                if self.positions.contains(field.name()) {
-                    Expr::Cast(Cast::new(Box::new(column), DataType::Int32)).alias(field.name())
-                } else {
-                    column
-                }
-            })
-            .collect::<Vec<_>>();
+        // Spark's positions are ints; map entries become their key and value columns.
+        let mut columns = Vec::new();
+        for (qualifier, field) in frame.schema().iter() {
+            let column = Expr::Column(Column::new(qualifier.cloned(), field.name()));
+            if self.positions.contains(field.name()) {
+                columns.push(
+                    Expr::Cast(Cast::new(Box::new(column), DataType::Int32)).alias(field.name()),
+                );
+            } else if let Some((_, [key, value])) =
+                self.entries.iter().find(|(n, _)| n == field.name())
+            {
+                columns.push(get_field(column.clone(), "key").alias(key));
+                columns.push(get_field(column, "value").alias(value));
+            } else {
+                columns.push(column);
+            }
+        }
         Ok(frame.select(columns)?)
     }
 }
