@@ -206,6 +206,231 @@ fn epoch_functions() -> Vec<Arc<ScalarUDF>> {
     ]
 }
 
+/// A catalog function called on already-typed arguments.
+fn catalog_call(name: &str, args: Vec<Expr>) -> Result<Expr> {
+    match crate::scalar_function(name) {
+        Some(f) => Ok(f.call(args)),
+        None => plan_err!("the catalog has no `{name}`"),
+    }
+}
+
+fn literal_text(expr: &Expr) -> Option<String> {
+    match expr {
+        Expr::Literal(ScalarValue::Utf8(Some(s)) | ScalarValue::Utf8View(Some(s)), _) => {
+            Some(s.clone())
+        }
+        _ => None,
+    }
+}
+
+/// `to_binary(s [, fmt])` and friends: string to binary, as hex (the default), base64 or
+/// UTF-8 bytes.
+fn to_binary(args: Vec<Expr>, name: &str) -> Result<Expr> {
+    let mut args = args.into_iter();
+    let Some(text) = args.next() else {
+        return plan_err!("`{name}` takes a string and an optional format");
+    };
+    let format = match args.next() {
+        None => "hex".to_string(),
+        Some(f) => match literal_text(&f) {
+            Some(f) => f.to_ascii_lowercase(),
+            None => return plan_err!("the format of `{name}` must be a constant string"),
+        },
+    };
+    match format.as_str() {
+        "hex" => catalog_call("unhex", vec![text]),
+        "base64" => catalog_call("unbase64", vec![text]),
+        "utf-8" | "utf8" => Ok(cast(text, DataType::Binary)),
+        other => plan_err!(
+            "[INVALID_PARAMETER_VALUE.BINARY_FORMAT] The format of `{name}` must be one of \
+             'hex', 'utf-8', 'utf8' or 'base64', not '{other}'"
+        ),
+    }
+}
+
+fn binary(_: &[DataType]) -> Result<DataType> {
+    Ok(DataType::Binary)
+}
+
+fn element_type(t: &DataType) -> Result<DataType> {
+    match t {
+        DataType::List(f) | DataType::LargeList(f) | DataType::FixedSizeList(f, _) => {
+            Ok(f.data_type().clone())
+        }
+        DataType::Null => Ok(DataType::Null),
+        other => plan_err!("expected an array, got {other}"),
+    }
+}
+
+/// Spark's collection and string functions that are expressions over DataFusion's.
+fn collection_and_string_functions() -> Vec<Arc<ScalarUDF>> {
+    use datafusion::functions::expr_fn::{ln, strpos, substr, to_char};
+    use datafusion::functions_nested::expr_fn::{array_element, array_has, gen_series, map_keys};
+    vec![
+        shorthand(
+            "to_binary",
+            &[],
+            Signature::one_of(
+                vec![
+                    datafusion::logical_expr::TypeSignature::String(1),
+                    datafusion::logical_expr::TypeSignature::String(2),
+                ],
+                Volatility::Immutable,
+            ),
+            binary,
+            |args, _| to_binary(args, "to_binary"),
+        ),
+        shorthand(
+            "try_to_binary",
+            &[],
+            Signature::one_of(
+                vec![
+                    datafusion::logical_expr::TypeSignature::String(1),
+                    datafusion::logical_expr::TypeSignature::String(2),
+                ],
+                Volatility::Immutable,
+            ),
+            binary,
+            |args, _| to_binary(args, "try_to_binary"),
+        ),
+        shorthand(
+            "log1p",
+            &[],
+            Signature::uniform(1, vec![DataType::Float64], Volatility::Immutable),
+            |_| Ok(DataType::Float64),
+            |args, _| {
+                // NULL at or below -1, where the logarithm is undefined, as Spark.
+                let [a] = one("log1p", args)?;
+                datafusion::logical_expr::when(a.clone().gt(lit(-1.0)), ln(lit(1.0) + a)).end()
+            },
+        ),
+        shorthand(
+            "locate",
+            &[],
+            Signature::one_of(
+                vec![
+                    datafusion::logical_expr::TypeSignature::Any(2),
+                    datafusion::logical_expr::TypeSignature::Any(3),
+                ],
+                Volatility::Immutable,
+            ),
+            |_| Ok(DataType::Int32),
+            |args, _| {
+                // locate(substr, str [, pos]): 1-based, searching from pos; 0 when absent
+                // or when pos is below 1.
+                let mut args = args.into_iter();
+                let (Some(needle), Some(haystack)) = (args.next(), args.next()) else {
+                    return plan_err!("`locate` takes a substring, a string and a position");
+                };
+                let needle = cast(needle, DataType::Utf8);
+                let haystack = cast(haystack, DataType::Utf8);
+                let Some(pos) = args.next() else {
+                    return Ok(cast(strpos(haystack, needle), DataType::Int32));
+                };
+                let pos = cast(pos, DataType::Int64);
+                let found = cast(
+                    strpos(substr(haystack, pos.clone()), needle),
+                    DataType::Int64,
+                );
+                let located = datafusion::logical_expr::when(
+                    found.clone().gt(lit(0i64)),
+                    found + pos.clone() - lit(1i64),
+                )
+                .otherwise(lit(0i64))?;
+                Ok(cast(
+                    datafusion::logical_expr::when(pos.lt(lit(1i64)), lit(0i64))
+                        .otherwise(located)?,
+                    DataType::Int32,
+                ))
+            },
+        ),
+        shorthand(
+            "map_contains_key",
+            &[],
+            Signature::any(2, Volatility::Immutable),
+            boolean,
+            |args, info| {
+                let [map, key] = one("map_contains_key", args)?;
+                let key_type = match info.get_data_type(&map)? {
+                    DataType::Map(entries, _) => match entries.data_type() {
+                        DataType::Struct(fields) if !fields.is_empty() => {
+                            fields[0].data_type().clone()
+                        }
+                        other => return plan_err!("a map's entries are structs, not {other}"),
+                    },
+                    other => return plan_err!("`map_contains_key` takes a map, not {other}"),
+                };
+                Ok(array_has(map_keys(map), cast(key, key_type)))
+            },
+        ),
+        shorthand(
+            "get",
+            &[],
+            Signature::any(2, Volatility::Immutable),
+            |types| element_type(&first_type(types)?),
+            |args, _| {
+                // 0-based; NULL outside the array (a negative index included).
+                let [array, index] = one("get", args)?;
+                let index = cast(index, DataType::Int64);
+                datafusion::logical_expr::when(
+                    index.clone().gt_eq(lit(0i64)),
+                    array_element(array, index + lit(1i64)),
+                )
+                .end()
+            },
+        ),
+        shorthand(
+            "sequence",
+            &[],
+            Signature::one_of(
+                vec![
+                    datafusion::logical_expr::TypeSignature::Any(2),
+                    datafusion::logical_expr::TypeSignature::Any(3),
+                ],
+                Volatility::Immutable,
+            ),
+            |_| {
+                Ok(DataType::List(Arc::new(
+                    arrow::datatypes::Field::new_list_field(DataType::Int64, true),
+                )))
+            },
+            |args, _| {
+                let mut args = args.into_iter().map(|a| cast(a, DataType::Int64));
+                let (Some(start), Some(stop)) = (args.next(), args.next()) else {
+                    return plan_err!("`sequence` takes a start, a stop and an optional step");
+                };
+                // Without a step Spark counts down when the start is past the stop.
+                let step = match args.next() {
+                    Some(step) => step,
+                    None => {
+                        datafusion::logical_expr::when(start.clone().lt_eq(stop.clone()), lit(1i64))
+                            .otherwise(lit(-1i64))?
+                    }
+                };
+                Ok(gen_series(start, stop, step))
+            },
+        ),
+        shorthand(
+            "dayname",
+            &[],
+            Signature::any(1, Volatility::Immutable),
+            utf8,
+            |args, info| {
+                let [a] = one("dayname", args)?;
+                let day = match info.get_data_type(&a)? {
+                    DataType::Date32 => a,
+                    t if t.is_temporal() => cast(a, DataType::Date32),
+                    _ => cast(
+                        cast(a, DataType::Timestamp(TimeUnit::Microsecond, None)),
+                        DataType::Date32,
+                    ),
+                };
+                Ok(to_char(day, lit("%a")))
+            },
+        ),
+    ]
+}
+
 fn cast(expr: Expr, to: DataType) -> Expr {
     Expr::Cast(Cast::new(Box::new(expr), to))
 }
@@ -397,6 +622,7 @@ pub fn functions() -> Vec<Arc<ScalarUDF>> {
         ),
     ];
     all.extend(epoch_functions());
+    all.extend(collection_and_string_functions());
     all.extend(cast_functions());
     all
 }

@@ -158,3 +158,30 @@ async fn spark_sql_operators_and_managed_tables() {
     session.run_script("drop table people").await.expect("drop");
     assert!(!table_dir.exists());
 }
+
+#[tokio::test]
+async fn string_and_collection_shorthands() {
+    let got = cells(
+        "select locate('b', 'abcd', 1) as l1, locate('b', 'abcd', 3) as l3, \
+         get(array('a', 'b'), 1) as g1, get(array('a', 'b'), -1) as gn, \
+         map_contains_key(map(1, 'a'), 1) as mk, sequence(3, 1) as s, \
+         to_binary('414243') as h, to_binary('abc', 'utf-8') as u, \
+         dayname('2015-04-08 13:08:15') as d, log1p(-1.0) as lp",
+    )
+    .await;
+    assert_eq!(
+        got,
+        [
+            "2",
+            "0",
+            "b",
+            "",
+            "true",
+            "[3, 2, 1]",
+            "414243",
+            "616263",
+            "Wed",
+            ""
+        ]
+    );
+}
