@@ -1,5 +1,5 @@
 //! Spark's aggregate functions that DataFusion lacks: `count_if`, `max_by`/`min_by`,
-//! `skewness`/`kurtosis` (Spark's central-moment aggregates) and `mode`.
+//! `skewness`/`kurtosis` (Spark's central-moment aggregates), `mode` and `product`.
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -32,6 +32,7 @@ pub fn functions() -> Vec<Arc<AggregateUDF>> {
             Statistic::Kurtosis,
         ))),
         Arc::new(AggregateUDF::from(Mode::new())),
+        Arc::new(AggregateUDF::from(Product::new())),
     ]
 }
 
@@ -608,6 +609,79 @@ impl Accumulator for ModeAccumulator {
                 .keys()
                 .map(|k| k.size() + std::mem::size_of::<i64>())
                 .sum::<usize>()
+    }
+}
+
+/// `product(x)`: the product of the non-null values as a double; NULL without any.
+#[derive(Debug, PartialEq, Eq, Hash)]
+struct Product {
+    signature: Signature,
+}
+
+impl Product {
+    fn new() -> Self {
+        Self {
+            signature: Signature::uniform(1, vec![DataType::Float64], Volatility::Immutable),
+        }
+    }
+}
+
+impl AggregateUDFImpl for Product {
+    fn name(&self) -> &str {
+        "product"
+    }
+
+    fn signature(&self) -> &Signature {
+        &self.signature
+    }
+
+    fn return_type(&self, _arg_types: &[DataType]) -> Result<DataType> {
+        Ok(DataType::Float64)
+    }
+
+    fn state_fields(&self, args: StateFieldsArgs) -> Result<Vec<FieldRef>> {
+        Ok(vec![Arc::new(Field::new(
+            format!("{}[product]", args.name),
+            DataType::Float64,
+            true,
+        ))])
+    }
+
+    fn accumulator(&self, _args: AccumulatorArgs) -> Result<Box<dyn Accumulator>> {
+        Ok(Box::new(ProductAccumulator { product: None }))
+    }
+}
+
+#[derive(Debug)]
+struct ProductAccumulator {
+    product: Option<f64>,
+}
+
+impl Accumulator for ProductAccumulator {
+    fn update_batch(&mut self, values: &[ArrayRef]) -> Result<()> {
+        let Some(values) = values.first() else {
+            return exec_err!("product takes one argument");
+        };
+        for value in values.as_primitive::<Float64Type>().iter().flatten() {
+            self.product = Some(self.product.unwrap_or(1.0) * value);
+        }
+        Ok(())
+    }
+
+    fn merge_batch(&mut self, states: &[ArrayRef]) -> Result<()> {
+        self.update_batch(states)
+    }
+
+    fn state(&mut self) -> Result<Vec<ScalarValue>> {
+        Ok(vec![ScalarValue::Float64(self.product)])
+    }
+
+    fn evaluate(&mut self) -> Result<ScalarValue> {
+        Ok(ScalarValue::Float64(self.product))
+    }
+
+    fn size(&self) -> usize {
+        std::mem::size_of_val(self)
     }
 }
 

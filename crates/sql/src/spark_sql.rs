@@ -58,8 +58,58 @@ fn call(name: &str, args: Vec<Expr>) -> Expr {
     })
 }
 
+/// Spark's `range(…)` table: one `id` column (DataFusion's `range` names it `value`), under
+/// any capitalisation of the name.
+fn spark_range(factor: &ast::TableFactor) -> Option<ast::TableFactor> {
+    let ast::TableFactor::Table {
+        name, args, alias, ..
+    } = factor
+    else {
+        return None;
+    };
+    if args.is_none() || !name.to_string().eq_ignore_ascii_case("range") {
+        return None;
+    }
+    let template = "SELECT value AS id FROM range(0)";
+    let dialect = datafusion::sql::sqlparser::dialect::SparkSqlDialect {};
+    let parsed = datafusion::sql::sqlparser::parser::Parser::parse_sql(&dialect, template).ok()?;
+    let Some(ast::Statement::Query(mut query)) = parsed.into_iter().next() else {
+        return None;
+    };
+    let ast::SetExpr::Select(select) = query.body.as_mut() else {
+        return None;
+    };
+    let mut inner = factor.clone();
+    if let ast::TableFactor::Table { name, alias: a, .. } = &mut inner {
+        *name = ObjectName(vec![ObjectNamePart::Identifier(Ident::new("range"))]);
+        *a = None;
+    }
+    select.from.first_mut()?.relation = inner;
+    Some(ast::TableFactor::Derived {
+        lateral: false,
+        subquery: query,
+        alias: Some(alias.clone().unwrap_or_else(|| ast::TableAlias {
+            explicit: false,
+            name: Ident::new("range"),
+            columns: vec![],
+            at: None,
+        })),
+        sample: None,
+    })
+}
+
 impl VisitorMut for SparkExpressions {
     type Break = ();
+
+    fn post_visit_table_factor(
+        &mut self,
+        factor: &mut ast::TableFactor,
+    ) -> ControlFlow<Self::Break> {
+        if let Some(range) = spark_range(factor) {
+            *factor = range;
+        }
+        ControlFlow::Continue(())
+    }
 
     fn post_visit_expr(&mut self, expr: &mut Expr) -> ControlFlow<Self::Break> {
         let rewritten = match expr {

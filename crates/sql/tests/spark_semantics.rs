@@ -185,3 +185,13 @@ async fn string_and_collection_shorthands() {
         ]
     );
 }
+
+#[tokio::test]
+async fn range_tables_have_sparks_id_column_and_product_multiplies() {
+    let got = cells(
+        "select count(*) as n, sum(id) as s, product(id + 1) as p from RANGE(1, 5) as r \
+         where r.id > 0",
+    )
+    .await;
+    assert_eq!(got, ["4", "10", "120.0"]);
+}
