@@ -222,3 +222,11 @@ def test_tail_and_statistics(spark):
     sampled = big.stat.sampleBy("s", {0: 0.5, 1: 0.0}, seed=7)
     counts = {r.s: r["count"] for r in sampled.groupBy("s").count().collect()}
     assert set(counts) == {0} and 2800 < counts[0] < 3900
+
+
+def test_show_prints_binary_as_spark_does(spark, capsys):
+    spark.createDataFrame([(bytearray(b"ab\n"),)], "b binary").select(
+        "b", F.encode(F.lit("hi"), "UTF-8").alias("e")
+    ).show()
+    out = capsys.readouterr().out
+    assert "|[61 62 0A]|[68 69]|" in out

@@ -84,6 +84,16 @@ fn spark_cell(
             "[{}]",
             joined(array.as_list::<i64>().value(row).as_ref())?
         )),
+        // Spark shows bytes as upper-case hex pairs in brackets: `[61 62 0A]`.
+        DataType::Binary | DataType::LargeBinary | DataType::BinaryView => {
+            let bytes: &[u8] = match array.data_type() {
+                DataType::Binary => array.as_binary::<i32>().value(row),
+                DataType::LargeBinary => array.as_binary::<i64>().value(row),
+                _ => array.as_binary_view().value(row),
+            };
+            let pairs: Vec<String> = bytes.iter().map(|b| format!("{b:02X}")).collect();
+            Ok(format!("[{}]", pairs.join(" ")))
+        }
         DataType::Struct(_) => {
             let fields = array.as_struct();
             let values = fields

@@ -248,6 +248,19 @@ fn to_binary(args: Vec<Expr>, name: &str) -> Result<Expr> {
     }
 }
 
+/// Spark's `encode`/`decode` name a character set; Ember's strings are UTF-8 (US-ASCII is
+/// a subset of it for the text it can hold).
+fn utf8_charset(name: &str, charset: &Expr) -> Result<()> {
+    match literal_text(charset).map(|c| c.to_ascii_uppercase()) {
+        Some(c) if matches!(c.as_str(), "UTF-8" | "UTF8" | "US-ASCII") => Ok(()),
+        Some(other) => plan_err!(
+            "[INVALID_PARAMETER_VALUE.CHARSET] `{name}` supports the charsets UTF-8 and \
+             US-ASCII, not '{other}'"
+        ),
+        None => plan_err!("the charset of `{name}` must be a constant string"),
+    }
+}
+
 fn binary(_: &[DataType]) -> Result<DataType> {
     Ok(DataType::Binary)
 }
@@ -408,6 +421,40 @@ fn collection_and_string_functions() -> Vec<Arc<ScalarUDF>> {
                     }
                 };
                 Ok(gen_series(start, stop, step))
+            },
+        ),
+        shorthand(
+            "sqrt",
+            &[],
+            Signature::uniform(1, vec![DataType::Float64], Volatility::Immutable),
+            |_| Ok(DataType::Float64),
+            |args, _| {
+                // Spark's square root of a negative number is NaN; DataFusion's fails.
+                let [a] = one("sqrt", args)?;
+                datafusion::logical_expr::when(a.clone().lt(lit(0.0)), lit(f64::NAN))
+                    .otherwise(datafusion::functions::math::sqrt().call(vec![a]))
+            },
+        ),
+        shorthand(
+            "encode",
+            &[],
+            Signature::any(2, Volatility::Immutable),
+            binary,
+            |args, _| {
+                let [text, charset] = one("encode", args)?;
+                utf8_charset("encode", &charset)?;
+                Ok(cast(cast(text, DataType::Utf8), DataType::Binary))
+            },
+        ),
+        shorthand(
+            "decode",
+            &[],
+            Signature::any(2, Volatility::Immutable),
+            utf8,
+            |args, _| {
+                let [bytes, charset] = one("decode", args)?;
+                utf8_charset("decode", &charset)?;
+                Ok(cast(cast(bytes, DataType::Binary), DataType::Utf8))
             },
         ),
         shorthand(

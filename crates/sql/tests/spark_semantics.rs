@@ -195,3 +195,13 @@ async fn range_tables_have_sparks_id_column_and_product_multiplies() {
     .await;
     assert_eq!(got, ["4", "10", "120.0"]);
 }
+
+#[tokio::test]
+async fn square_roots_of_negatives_are_nan_and_strings_encode_as_utf8() {
+    let got = cells(
+        "select sqrt(v) as r, decode(encode('héllo', 'UTF-8'), 'utf-8') as round_trip \
+         from (values (-4)) as t(v)",
+    )
+    .await;
+    assert_eq!(got, ["NaN", "héllo"]);
+}
