@@ -2,6 +2,7 @@
 
 import pytest
 from pyspark.errors import AnalysisException, ArithmeticException, NumberFormatException, ParseException
+from pyspark.sql import Row
 from pyspark.sql import functions as F
 
 
@@ -69,3 +70,14 @@ def test_malformed_function_calls_fail_cleanly_and_the_server_keeps_serving(spar
         with pytest.raises(AnalysisException):
             spark.range(1).select(call).collect()
         assert spark.range(2).count() == 2
+
+
+def test_raise_error_and_assert_true_fail_only_rows_that_reach_them(spark):
+    df = spark.createDataFrame([(1,), (2,)], ["v"])
+    kept = df.select(F.when(F.col("v") > 0, F.col("v")).otherwise(F.raise_error("never")).alias("v"))
+    assert [r.v for r in kept.orderBy("v").collect()] == [1, 2]
+    assert df.select(F.assert_true(F.col("v") > 0).alias("ok")).collect() == [Row(ok=None)] * 2
+    with pytest.raises(Exception) as raised:
+        df.select(F.assert_true(F.col("v") > 1, "v must exceed 1")).collect()
+    assert getattr(raised.value, "getCondition", lambda: None)() == "USER_RAISED_EXCEPTION"
+    assert "v must exceed 1" in str(raised.value)

@@ -377,6 +377,19 @@ fn cast_error(message: &str) -> SparkError {
     )
 }
 
+/// The error classes Ember's own functions raise, written first in their messages.
+const RAISED_CLASSES: &[(&str, &str)] = &[
+    ("USER_RAISED_EXCEPTION", "P0001"),
+    ("DUPLICATE_MAP_KEY", "23505"),
+    ("NULL_MAP_KEY", "2200E"),
+];
+
 fn runtime(message: String) -> SparkError {
+    // On a cluster the executor's message arrives inside the driver's report of the task.
+    for (class, state) in RAISED_CLASSES {
+        if let Some(at) = message.find(&format!("[{class}]")) {
+            return SparkError::new(SparkClass::Runtime, class, state, &message[at..]);
+        }
+    }
     SparkError::new(SparkClass::Runtime, "EMBER_RUNTIME", "XX000", message)
 }

@@ -14,7 +14,7 @@ use datafusion::execution::FunctionRegistry;
 use datafusion::logical_expr::{AggregateUDF, HigherOrderUDF, ScalarUDF, WindowUDF};
 
 use crate::implicit_cast::{SPARK_IMPLICIT_CASTS, with_implicit_casts};
-use crate::{aggregates, array, datetime, higher_order, map, regex, shorthand, types};
+use crate::{aggregates, array, datetime, higher_order, map, raise_error, regex, shorthand, types};
 
 /// `datafusion-spark` functions Ember does not take: Ember's own analyzer rule gives `avg` and
 /// `round` Spark's decimal semantics on DataFusion's faster kernels, SQL's `EXTRACT` keeps
@@ -113,6 +113,7 @@ static CATALOG: LazyLock<Catalog> = LazyLock::new(|| {
         .chain(types::functions())
         .chain(shorthand::functions())
         .chain(map::functions())
+        .chain(raise_error::functions())
     {
         origins.insert(f.name().to_string(), Origin::Ember);
         scalar.insert(f.name().to_string(), f);

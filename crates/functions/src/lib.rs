@@ -18,6 +18,7 @@ mod decimal_arithmetic;
 mod higher_order;
 mod implicit_cast;
 mod map;
+mod raise_error;
 mod regex;
 mod round;
 mod rule;

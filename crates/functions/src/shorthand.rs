@@ -458,6 +458,34 @@ fn collection_and_string_functions() -> Vec<Arc<ScalarUDF>> {
             },
         ),
         shorthand(
+            "assert_true",
+            &[],
+            Signature::one_of(
+                vec![
+                    datafusion::logical_expr::TypeSignature::Any(1),
+                    datafusion::logical_expr::TypeSignature::Any(2),
+                ],
+                Volatility::Volatile,
+            ),
+            |_| Ok(DataType::Null),
+            |args, _| {
+                // NULL where the condition holds; elsewhere the query fails, as on Spark.
+                let mut args = args.into_iter();
+                let Some(condition) = args.next() else {
+                    return plan_err!("`assert_true` takes a condition and an optional message");
+                };
+                let message = args
+                    .next()
+                    .unwrap_or_else(|| lit(format!("'{condition}' is not true!")));
+                let raise = catalog_call("raise_error", vec![cast(message, DataType::Utf8)])?;
+                datafusion::logical_expr::when(
+                    condition.is_true(),
+                    Expr::Literal(ScalarValue::Null, None),
+                )
+                .otherwise(raise)
+            },
+        ),
+        shorthand(
             "dayname",
             &[],
             Signature::any(1, Volatility::Immutable),
