@@ -164,6 +164,7 @@ fn function_name(name: &str, args: &[Expression], distinct: bool) -> String {
         ("count", [star]) if star == "*" => "count(1)".into(),
         ("positive", [a]) => format!("(+ {a})"),
         ("log", [a]) => format!("ln({a})"),
+        ("position", [a, b]) => format!("position({a}, {b}, 1)"),
         ("assert_true", [c]) => format!("assert_true({c}, '{c}' is not true!)"),
         // PySpark always sends `deterministic`; Spark names the deterministic form after the
         // ordered-set aggregate it becomes.

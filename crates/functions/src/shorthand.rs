@@ -261,6 +261,35 @@ fn utf8_charset(name: &str, charset: &Expr) -> Result<()> {
     }
 }
 
+/// `locate(substr, str [, pos])` and `position`: 1-based, searching from `pos`; 0 when the
+/// substring is absent or `pos` is below 1.
+fn locate(args: Vec<Expr>, name: &str) -> Result<Expr> {
+    use datafusion::functions::expr_fn::{strpos, substr};
+    let mut args = args.into_iter();
+    let (Some(needle), Some(haystack)) = (args.next(), args.next()) else {
+        return plan_err!("`{name}` takes a substring, a string and a position");
+    };
+    let needle = cast(needle, DataType::Utf8);
+    let haystack = cast(haystack, DataType::Utf8);
+    let Some(pos) = args.next() else {
+        return Ok(cast(strpos(haystack, needle), DataType::Int32));
+    };
+    let pos = cast(pos, DataType::Int64);
+    let found = cast(
+        strpos(substr(haystack, pos.clone()), needle),
+        DataType::Int64,
+    );
+    let located = datafusion::logical_expr::when(
+        found.clone().gt(lit(0i64)),
+        found + pos.clone() - lit(1i64),
+    )
+    .otherwise(lit(0i64))?;
+    Ok(cast(
+        datafusion::logical_expr::when(pos.lt(lit(1i64)), lit(0i64)).otherwise(located)?,
+        DataType::Int32,
+    ))
+}
+
 fn binary(_: &[DataType]) -> Result<DataType> {
     Ok(DataType::Binary)
 }
@@ -277,7 +306,7 @@ fn element_type(t: &DataType) -> Result<DataType> {
 
 /// Spark's collection and string functions that are expressions over DataFusion's.
 fn collection_and_string_functions() -> Vec<Arc<ScalarUDF>> {
-    use datafusion::functions::expr_fn::{ln, strpos, substr, to_char};
+    use datafusion::functions::expr_fn::{ln, to_char};
     use datafusion::functions_nested::expr_fn::{array_element, array_has, gen_series, map_keys};
     vec![
         shorthand(
@@ -328,33 +357,80 @@ fn collection_and_string_functions() -> Vec<Arc<ScalarUDF>> {
                 Volatility::Immutable,
             ),
             |_| Ok(DataType::Int32),
+            |args, _| locate(args, "locate"),
+        ),
+        shorthand(
+            "position",
+            &[],
+            Signature::one_of(
+                vec![
+                    datafusion::logical_expr::TypeSignature::Any(2),
+                    datafusion::logical_expr::TypeSignature::Any(3),
+                ],
+                Volatility::Immutable,
+            ),
+            |_| Ok(DataType::Int32),
+            |args, _| locate(args, "position"),
+        ),
+        shorthand(
+            "replace",
+            &[],
+            Signature::one_of(
+                vec![
+                    datafusion::logical_expr::TypeSignature::String(2),
+                    datafusion::logical_expr::TypeSignature::String(3),
+                ],
+                Volatility::Immutable,
+            ),
+            utf8,
             |args, _| {
-                // locate(substr, str [, pos]): 1-based, searching from pos; 0 when absent
-                // or when pos is below 1.
-                let mut args = args.into_iter();
-                let (Some(needle), Some(haystack)) = (args.next(), args.next()) else {
-                    return plan_err!("`locate` takes a substring, a string and a position");
+                // Without a replacement Spark removes the search string.
+                let mut args = args.into_iter().map(|a| cast(a, DataType::Utf8));
+                let (Some(text), Some(search)) = (args.next(), args.next()) else {
+                    return plan_err!(
+                        "`replace` takes a string, a search string and a replacement"
+                    );
                 };
-                let needle = cast(needle, DataType::Utf8);
-                let haystack = cast(haystack, DataType::Utf8);
-                let Some(pos) = args.next() else {
-                    return Ok(cast(strpos(haystack, needle), DataType::Int32));
-                };
-                let pos = cast(pos, DataType::Int64);
-                let found = cast(
-                    strpos(substr(haystack, pos.clone()), needle),
-                    DataType::Int64,
-                );
-                let located = datafusion::logical_expr::when(
-                    found.clone().gt(lit(0i64)),
-                    found + pos.clone() - lit(1i64),
-                )
-                .otherwise(lit(0i64))?;
-                Ok(cast(
-                    datafusion::logical_expr::when(pos.lt(lit(1i64)), lit(0i64))
-                        .otherwise(located)?,
-                    DataType::Int32,
+                let replacement = args.next().unwrap_or_else(|| lit(""));
+                Ok(datafusion::functions::expr_fn::replace(
+                    text,
+                    search,
+                    replacement,
                 ))
+            },
+        ),
+        shorthand(
+            "levenshtein",
+            &[],
+            Signature::one_of(
+                vec![
+                    datafusion::logical_expr::TypeSignature::Any(2),
+                    datafusion::logical_expr::TypeSignature::Any(3),
+                ],
+                Volatility::Immutable,
+            ),
+            |_| Ok(DataType::Int32),
+            |args, _| {
+                // With a threshold, -1 when the distance exceeds it.
+                let mut args = args.into_iter();
+                let (Some(a), Some(b)) = (args.next(), args.next()) else {
+                    return plan_err!("`levenshtein` takes two strings and an optional threshold");
+                };
+                let distance = cast(
+                    datafusion::functions::expr_fn::levenshtein(
+                        cast(a, DataType::Utf8),
+                        cast(b, DataType::Utf8),
+                    ),
+                    DataType::Int32,
+                );
+                match args.next() {
+                    None => Ok(distance),
+                    Some(threshold) => datafusion::logical_expr::when(
+                        distance.clone().gt(cast(threshold, DataType::Int32)),
+                        lit(-1i32),
+                    )
+                    .otherwise(distance),
+                }
             },
         ),
         shorthand(

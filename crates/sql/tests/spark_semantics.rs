@@ -205,3 +205,14 @@ async fn square_roots_of_negatives_are_nan_and_strings_encode_as_utf8() {
     .await;
     assert_eq!(got, ["NaN", "héllo"]);
 }
+
+#[tokio::test]
+async fn replace_position_and_levenshtein_take_sparks_optional_arguments() {
+    let got = cells(
+        "select replace('ABCabc', 'abc') as r2, replace('ABCabc', 'abc', 'DEF') as r3, \
+         position('bar', 'foobarbar', 5) as p3, position('bar', 'foobarbar') as p2, \
+         levenshtein('kitten', 'sitting') as l2, levenshtein('kitten', 'sitting', 2) as l3",
+    )
+    .await;
+    assert_eq!(got, ["ABC", "ABCDEF", "7", "4", "3", "-1"]);
+}
