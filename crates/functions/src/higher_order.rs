@@ -324,8 +324,57 @@ impl HigherOrderUDFImpl for SparkHigherOrder {
     }
 }
 
+/// Where each row's elements (or entries) start and end, from zero.
+struct Rows {
+    offsets: OffsetBuffer<i32>,
+}
+
+impl Rows {
+    /// Offsets of a possibly sliced column, shifted to start at zero, with the range of
+    /// its values they cover.
+    fn of(offsets: &OffsetBuffer<i32>) -> (Rows, usize, usize) {
+        let start = offsets[0] as usize;
+        let end = offsets[offsets.len() - 1] as usize;
+        let rows = Rows {
+            offsets: offsets.clone().subtract(offsets[0]),
+        };
+        (rows, start, end - start)
+    }
+
+    fn count(&self) -> usize {
+        self.offsets.len() - 1
+    }
+
+    fn range(&self, row: usize) -> (usize, usize) {
+        (self.offsets[row] as usize, self.offsets[row + 1] as usize)
+    }
+
+    /// A predicate's answers as a filter (NULL counts as false, as in a WHERE clause) and the
+    /// offsets of the rows once it is applied.
+    fn kept(&self, answers: &BooleanArray) -> (BooleanArray, OffsetBuffer<i32>) {
+        let keep = BooleanArray::from_iter(answers.iter().map(|k| Some(k == Some(true))));
+        let lengths = (0..self.count()).map(|row| {
+            let (start, end) = self.range(row);
+            (start..end).filter(|i| keep.value(*i)).count()
+        });
+        let offsets = OffsetBuffer::from_lengths(lengths);
+        (keep, offsets)
+    }
+
+    /// For every element, the row it belongs to (to repeat captured columns).
+    fn row_of_each(&self) -> UInt32Array {
+        (0..self.count())
+            .flat_map(|row| {
+                let (start, end) = self.range(row);
+                std::iter::repeat_n(row as u32, end - start)
+            })
+            .collect()
+    }
+}
+
 /// A list column's parts with its offsets starting at zero and its values cut to match.
 struct ListParts {
+    rows: Rows,
     offsets: OffsetBuffer<i32>,
     values: ArrayRef,
     nulls: Option<NullBuffer>,
@@ -336,43 +385,28 @@ impl ListParts {
         let Some(list) = array.as_list_opt::<i32>() else {
             return exec_err!("expected an array column, got {}", array.data_type());
         };
-        let offsets = list.offsets();
-        let start = offsets[0] as usize;
-        let end = offsets[offsets.len() - 1] as usize;
+        let (rows, start, len) = Rows::of(list.offsets());
         Ok(ListParts {
-            offsets: offsets.clone().subtract(offsets[0]),
-            values: list.values().slice(start, end - start),
+            offsets: rows.offsets.clone(),
+            rows,
+            values: list.values().slice(start, len),
             nulls: list.nulls().cloned(),
         })
-    }
-
-    fn rows(&self) -> usize {
-        self.offsets.len() - 1
-    }
-
-    fn range(&self, row: usize) -> (usize, usize) {
-        (self.offsets[row] as usize, self.offsets[row + 1] as usize)
     }
 
     fn is_null(&self, row: usize) -> bool {
         self.nulls.as_ref().is_some_and(|n| n.is_null(row))
     }
 
-    /// For every value, the row it belongs to (to repeat captured columns).
     fn row_of_values(&self) -> UInt32Array {
-        (0..self.rows())
-            .flat_map(|row| {
-                let (start, end) = self.range(row);
-                std::iter::repeat_n(row as u32, end - start)
-            })
-            .collect()
+        self.rows.row_of_each()
     }
 
     /// For every value, its position in its list.
     fn index_of_values(&self) -> Int32Array {
-        (0..self.rows())
+        (0..self.rows.count())
             .flat_map(|row| {
-                let (start, end) = self.range(row);
+                let (start, end) = self.rows.range(row);
                 0..(end - start) as i32
             })
             .collect()
@@ -448,13 +482,7 @@ fn filter_list(list: &ArrayRef, lambda: &LambdaArgument) -> Result<ArrayRef> {
         &parts.row_of_values(),
         parts.values.len(),
     )?)?;
-    // NULL counts as false, as in a WHERE clause.
-    let keep = BooleanArray::from_iter(keep.iter().map(|k| Some(k == Some(true))));
-    let lengths = (0..parts.rows()).map(|row| {
-        let (start, end) = parts.range(row);
-        (start..end).filter(|i| keep.value(*i)).count()
-    });
-    let offsets = OffsetBuffer::from_lengths(lengths);
+    let (keep, offsets) = parts.rows.kept(&keep);
     let values = filter(&parts.values, &keep)?;
     let DataType::List(field) = list.data_type() else {
         return exec_err!("filter takes an array");
@@ -484,13 +512,13 @@ fn quantify(list: &ArrayRef, lambda: &LambdaArgument, quantifier: Quantifier) ->
         parts.values.len(),
     )?)?;
     let decisive = quantifier == Quantifier::Exists;
-    let mut out = BooleanBuilder::with_capacity(parts.rows());
-    for row in 0..parts.rows() {
+    let mut out = BooleanBuilder::with_capacity(parts.rows.count());
+    for row in 0..parts.rows.count() {
         if parts.is_null(row) {
             out.append_null();
             continue;
         }
-        let (start, end) = parts.range(row);
+        let (start, end) = parts.rows.range(row);
         let mut saw_null = false;
         let mut decided = false;
         for i in start..end {
@@ -521,16 +549,18 @@ fn aggregate(
     finish: Option<&LambdaArgument>,
 ) -> Result<ArrayRef> {
     let parts = ListParts::of(list)?;
-    let rows = parts.rows();
+    let rows = parts.rows.count();
     let acc_type = start.data_type().clone();
     let mut acc = start.clone();
     let longest = (0..rows)
-        .map(|r| parts.range(r).1 - parts.range(r).0)
+        .map(|r| parts.rows.range(r).1 - parts.rows.range(r).0)
         .max()
         .unwrap_or(0);
     for position in 0..longest {
         let active: Vec<u32> = (0..rows)
-            .filter(|r| !parts.is_null(*r) && parts.range(*r).1 - parts.range(*r).0 > position)
+            .filter(|r| {
+                !parts.is_null(*r) && parts.rows.range(*r).1 - parts.rows.range(*r).0 > position
+            })
             .map(|r| r as u32)
             .collect();
         let active = UInt32Array::from(active);
@@ -538,7 +568,7 @@ fn aggregate(
             active
                 .values()
                 .iter()
-                .map(|r| (parts.range(*r as usize).0 + position) as u32),
+                .map(|r| (parts.rows.range(*r as usize).0 + position) as u32),
         );
         let elements = take(&parts.values, &element_index, None)?;
         let current = take(&acc, &active, None)?;
@@ -573,7 +603,7 @@ fn aggregate(
 
 /// Indices into a list's values for each position up to `len`, NULL past the list's end.
 fn padded_indices(parts: &ListParts, row: usize, len: usize, out: &mut Vec<Option<u32>>) {
-    let (start, end) = parts.range(row);
+    let (start, end) = parts.rows.range(row);
     for i in 0..len {
         out.push((start + i < end).then_some((start + i) as u32));
     }
@@ -586,7 +616,7 @@ fn zip_with(
     return_field: &FieldRef,
 ) -> Result<ArrayRef> {
     let (a, b) = (ListParts::of(left)?, ListParts::of(right)?);
-    let rows = a.rows();
+    let rows = a.rows.count();
     let mut left_index = Vec::new();
     let mut right_index = Vec::new();
     let mut row_of = Vec::new();
@@ -596,8 +626,8 @@ fn zip_with(
             0
         } else {
             let (la, lb) = (
-                a.range(row).1 - a.range(row).0,
-                b.range(row).1 - b.range(row).0,
+                a.rows.range(row).1 - a.rows.range(row).0,
+                b.rows.range(row).1 - b.rows.range(row).0,
             );
             la.max(lb)
         };
@@ -623,6 +653,7 @@ fn zip_with(
 
 /// A map column's parts, offsets from zero and keys and values cut to match.
 struct MapParts {
+    rows: Rows,
     offsets: OffsetBuffer<i32>,
     keys: ArrayRef,
     values: ArrayRef,
@@ -634,32 +665,18 @@ impl MapParts {
         let Some(map) = array.as_map_opt() else {
             return exec_err!("expected a map column, got {}", array.data_type());
         };
-        let offsets = map.offsets();
-        let start = offsets[0] as usize;
-        let end = offsets[offsets.len() - 1] as usize;
+        let (rows, start, len) = Rows::of(map.offsets());
         Ok(MapParts {
-            offsets: offsets.clone().subtract(offsets[0]),
-            keys: map.keys().slice(start, end - start),
-            values: map.values().slice(start, end - start),
+            offsets: rows.offsets.clone(),
+            rows,
+            keys: map.keys().slice(start, len),
+            values: map.values().slice(start, len),
             nulls: map.nulls().cloned(),
         })
     }
 
-    fn rows(&self) -> usize {
-        self.offsets.len() - 1
-    }
-
-    fn range(&self, row: usize) -> (usize, usize) {
-        (self.offsets[row] as usize, self.offsets[row + 1] as usize)
-    }
-
     fn row_of_entries(&self) -> UInt32Array {
-        (0..self.rows())
-            .flat_map(|row| {
-                let (start, end) = self.range(row);
-                std::iter::repeat_n(row as u32, end - start)
-            })
-            .collect()
+        self.rows.row_of_each()
     }
 }
 
@@ -699,12 +716,7 @@ fn map_filter(map: &ArrayRef, lambda: &LambdaArgument) -> Result<ArrayRef> {
         &parts.row_of_entries(),
         parts.keys.len(),
     )?)?;
-    let keep = BooleanArray::from_iter(keep.iter().map(|k| Some(k == Some(true))));
-    let lengths = (0..parts.rows()).map(|row| {
-        let (start, end) = parts.range(row);
-        (start..end).filter(|i| keep.value(*i)).count()
-    });
-    let offsets = OffsetBuffer::from_lengths(lengths);
+    let (keep, offsets) = parts.rows.kept(&keep);
     let field = Arc::new(Field::new("map", map.data_type().clone(), true));
     build_map(
         &field,
@@ -780,12 +792,12 @@ fn map_zip_with(
     let mut key_pick = Vec::new();
     let mut left_index = Vec::new();
     let mut right_index = Vec::new();
-    let mut lengths = Vec::with_capacity(a.rows());
+    let mut lengths = Vec::with_capacity(a.rows.count());
     let mut row_of = Vec::new();
-    for row in 0..a.rows() {
+    for row in 0..a.rows.count() {
         let before = key_pick.len();
-        let (ls, le) = a.range(row);
-        let (rs, re) = b.range(row);
+        let (ls, le) = a.rows.range(row);
+        let (rs, re) = b.rows.range(row);
         for i in ls..le {
             key_pick.push((0, i));
             left_index.push(Some(i as u32));
@@ -840,7 +852,7 @@ mod tests {
         ]));
         let sliced = list.slice(2, 2);
         let parts = ListParts::of(&sliced).unwrap();
-        assert_eq!(parts.rows(), 2);
+        assert_eq!(parts.rows.count(), 2);
         assert_eq!(parts.values.len(), 1);
         assert_eq!(parts.row_of_values().values().to_vec(), vec![0]);
         assert_eq!(parts.index_of_values().values().to_vec(), vec![0]);

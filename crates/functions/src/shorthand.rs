@@ -12,7 +12,7 @@ use datafusion::functions::expr_fn::{coalesce, nullif};
 use datafusion::logical_expr::simplify::{ExprSimplifyResult, SimplifyContext};
 use datafusion::logical_expr::{
     Cast, ColumnarValue, Expr, Operator, ScalarFunctionArgs, ScalarUDF, ScalarUDFImpl, Signature,
-    Volatility, binary_expr, lit,
+    TypeSignature, Volatility, binary_expr, lit,
 };
 
 /// How a shorthand expands, given its (already coerced) arguments and the simplifier.
@@ -94,6 +94,15 @@ fn shorthand(
         return_type,
         expand,
     }))
+}
+
+/// A signature taking any of `counts` arguments of one kind (`TypeSignature::Any`, …).
+fn arities(
+    kind: fn(usize) -> TypeSignature,
+    counts: &[usize],
+    volatility: Volatility,
+) -> Signature {
+    Signature::one_of(counts.iter().map(|n| kind(*n)).collect(), volatility)
 }
 
 fn one<const N: usize>(name: &str, args: Vec<Expr>) -> Result<[Expr; N]> {
@@ -312,26 +321,14 @@ fn collection_and_string_functions() -> Vec<Arc<ScalarUDF>> {
         shorthand(
             "to_binary",
             &[],
-            Signature::one_of(
-                vec![
-                    datafusion::logical_expr::TypeSignature::String(1),
-                    datafusion::logical_expr::TypeSignature::String(2),
-                ],
-                Volatility::Immutable,
-            ),
+            arities(TypeSignature::String, &[1, 2], Volatility::Immutable),
             binary,
             |args, _| to_binary(args, "to_binary"),
         ),
         shorthand(
             "try_to_binary",
             &[],
-            Signature::one_of(
-                vec![
-                    datafusion::logical_expr::TypeSignature::String(1),
-                    datafusion::logical_expr::TypeSignature::String(2),
-                ],
-                Volatility::Immutable,
-            ),
+            arities(TypeSignature::String, &[1, 2], Volatility::Immutable),
             binary,
             |args, _| to_binary(args, "try_to_binary"),
         ),
@@ -349,39 +346,21 @@ fn collection_and_string_functions() -> Vec<Arc<ScalarUDF>> {
         shorthand(
             "locate",
             &[],
-            Signature::one_of(
-                vec![
-                    datafusion::logical_expr::TypeSignature::Any(2),
-                    datafusion::logical_expr::TypeSignature::Any(3),
-                ],
-                Volatility::Immutable,
-            ),
+            arities(TypeSignature::Any, &[2, 3], Volatility::Immutable),
             |_| Ok(DataType::Int32),
             |args, _| locate(args, "locate"),
         ),
         shorthand(
             "position",
             &[],
-            Signature::one_of(
-                vec![
-                    datafusion::logical_expr::TypeSignature::Any(2),
-                    datafusion::logical_expr::TypeSignature::Any(3),
-                ],
-                Volatility::Immutable,
-            ),
+            arities(TypeSignature::Any, &[2, 3], Volatility::Immutable),
             |_| Ok(DataType::Int32),
             |args, _| locate(args, "position"),
         ),
         shorthand(
             "replace",
             &[],
-            Signature::one_of(
-                vec![
-                    datafusion::logical_expr::TypeSignature::String(2),
-                    datafusion::logical_expr::TypeSignature::String(3),
-                ],
-                Volatility::Immutable,
-            ),
+            arities(TypeSignature::String, &[2, 3], Volatility::Immutable),
             utf8,
             |args, _| {
                 // Without a replacement Spark removes the search string.
@@ -402,13 +381,7 @@ fn collection_and_string_functions() -> Vec<Arc<ScalarUDF>> {
         shorthand(
             "levenshtein",
             &[],
-            Signature::one_of(
-                vec![
-                    datafusion::logical_expr::TypeSignature::Any(2),
-                    datafusion::logical_expr::TypeSignature::Any(3),
-                ],
-                Volatility::Immutable,
-            ),
+            arities(TypeSignature::Any, &[2, 3], Volatility::Immutable),
             |_| Ok(DataType::Int32),
             |args, _| {
                 // With a threshold, -1 when the distance exceeds it.
@@ -471,13 +444,7 @@ fn collection_and_string_functions() -> Vec<Arc<ScalarUDF>> {
         shorthand(
             "sequence",
             &[],
-            Signature::one_of(
-                vec![
-                    datafusion::logical_expr::TypeSignature::Any(2),
-                    datafusion::logical_expr::TypeSignature::Any(3),
-                ],
-                Volatility::Immutable,
-            ),
+            arities(TypeSignature::Any, &[2, 3], Volatility::Immutable),
             |_| {
                 Ok(DataType::List(Arc::new(
                     arrow::datatypes::Field::new_list_field(DataType::Int64, true),
@@ -536,13 +503,7 @@ fn collection_and_string_functions() -> Vec<Arc<ScalarUDF>> {
         shorthand(
             "assert_true",
             &[],
-            Signature::one_of(
-                vec![
-                    datafusion::logical_expr::TypeSignature::Any(1),
-                    datafusion::logical_expr::TypeSignature::Any(2),
-                ],
-                Volatility::Volatile,
-            ),
+            arities(TypeSignature::Any, &[1, 2], Volatility::Volatile),
             |_| Ok(DataType::Null),
             |args, _| {
                 // NULL where the condition holds; elsewhere the query fails, as on Spark.
