@@ -164,7 +164,10 @@ fn function_name(name: &str, args: &[Expression], distinct: bool) -> String {
         ("count", [star]) if star == "*" => "count(1)".into(),
         ("positive", [a]) => format!("(+ {a})"),
         ("log", [a]) => format!("ln({a})"),
+        // With a scale Spark's ceil and floor are other expressions, with lower-case names.
+        ("ceil" | "ceiling" | "floor", [a, b]) => format!("{lower}({a}, {b})"),
         ("position", [a, b]) => format!("position({a}, {b}, 1)"),
+        ("bround", [a]) => format!("bround({a}, 0)"),
         ("assert_true", [c]) => format!("assert_true({c}, '{c}' is not true!)"),
         // PySpark always sends `deterministic`; Spark names the deterministic form after the
         // ordered-set aggregate it becomes.

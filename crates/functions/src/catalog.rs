@@ -14,7 +14,10 @@ use datafusion::execution::FunctionRegistry;
 use datafusion::logical_expr::{AggregateUDF, HigherOrderUDF, ScalarUDF, WindowUDF};
 
 use crate::implicit_cast::{SPARK_IMPLICIT_CASTS, with_implicit_casts};
-use crate::{aggregates, array, datetime, higher_order, map, raise_error, regex, shorthand, types};
+use crate::{
+    aggregates, array, datetime, higher_order, map, raise_error, regex, scaled_rounding, shorthand,
+    types,
+};
 
 /// `datafusion-spark` functions Ember does not take: Ember's own analyzer rule gives `avg` and
 /// `round` Spark's decimal semantics on DataFusion's faster kernels, SQL's `EXTRACT` keeps
@@ -104,6 +107,13 @@ static CATALOG: LazyLock<Catalog> = LazyLock::new(|| {
             let wrapped = with_implicit_casts(f.clone(), expects);
             scalar.insert(name.to_string(), wrapped);
         }
+    }
+
+    // `ceil`/`floor` with a scale, over the one-argument kernels just taken.
+    let (ceil, floor) = (scalar.get("ceil").cloned(), scalar.get("floor").cloned());
+    for f in scaled_rounding::functions(ceil, floor) {
+        origins.insert(f.name().to_string(), Origin::Ember);
+        scalar.insert(f.name().to_string(), f);
     }
 
     for f in datetime::functions()

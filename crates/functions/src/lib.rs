@@ -22,6 +22,7 @@ mod raise_error;
 mod regex;
 mod round;
 mod rule;
+mod scaled_rounding;
 mod shorthand;
 mod types;
 

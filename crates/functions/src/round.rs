@@ -95,19 +95,38 @@ fn round_f32(value: f32, scale: i32) -> f32 {
     if !value.is_finite() {
         return value;
     }
-    round_text(&format!("{value:e}"), scale).unwrap_or(value as f64) as f32
+    round_text(&format!("{value:e}"), scale, Rounding::HalfUp).unwrap_or(value as f64) as f32
 }
 
 /// `value` rounded HALF_UP to `scale` decimal places (negative: to tens, hundreds, …).
 pub fn round_half_up(value: f64, scale: i32) -> f64 {
+    round_decimal_text(value, scale, Rounding::HalfUp)
+}
+
+/// How the digits past a scale are dropped.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Rounding {
+    /// Away from zero from the half up (Spark's `round`).
+    HalfUp,
+    /// To the even neighbour at the half (Spark's `bround`).
+    HalfEven,
+    /// Towards positive infinity (`ceil(x, scale)`).
+    Ceiling,
+    /// Towards negative infinity (`floor(x, scale)`).
+    Floor,
+}
+
+/// `value` rounded to `scale` decimal places on its shortest decimal text, as Spark's
+/// `BigDecimal(d).setScale(scale, mode)` does.
+pub fn round_decimal_text(value: f64, scale: i32, mode: Rounding) -> f64 {
     if !value.is_finite() {
         return value;
     }
-    round_text(&format!("{value:e}"), scale).unwrap_or(value)
+    round_text(&format!("{value:e}"), scale, mode).unwrap_or(value)
 }
 
 /// Rounds a number written as Rust's shortest `{:e}` text (`-2.675e0`); `None` leaves it as is.
-fn round_text(text: &str, scale: i32) -> Option<f64> {
+fn round_text(text: &str, scale: i32, mode: Rounding) -> Option<f64> {
     let (negative, text) = match text.strip_prefix('-') {
         Some(rest) => (true, rest),
         None => (false, text),
@@ -117,19 +136,31 @@ fn round_text(text: &str, scale: i32) -> Option<f64> {
     let digits: Vec<u8> = mantissa.bytes().filter(u8::is_ascii_digit).collect();
     // The first digit stands at 10^exponent; keep those at 10^-scale and above.
     let kept = exponent + scale + 1;
-    if kept < 0 {
-        return Some(0.0);
-    }
-    let kept = kept as usize;
-    if kept >= digits.len() {
+    let (kept_digits, dropped): (&[u8], &[u8]) = if kept < 0 {
+        (&[], &[])
+    } else if kept as usize >= digits.len() {
         // Already within the scale: unchanged.
         return None;
-    }
+    } else {
+        digits.split_at(kept as usize)
+    };
     let mut unscaled: u128 = 0;
-    for digit in &digits[..kept] {
+    for digit in kept_digits {
         unscaled = unscaled * 10 + u128::from(digit - b'0');
     }
-    if digits[kept] >= b'5' {
+    // Below the scale's first digit entirely (kept < 0): only a directed rounding moves it.
+    let any_dropped = kept < 0 || dropped.iter().any(|d| *d != b'0');
+    let up = match mode {
+        Rounding::HalfUp => dropped.first().is_some_and(|d| *d >= b'5'),
+        Rounding::HalfEven => match dropped.first() {
+            Some(d) if *d > b'5' => true,
+            Some(b'5') => dropped[1..].iter().any(|d| *d != b'0') || unscaled % 2 == 1,
+            _ => false,
+        },
+        Rounding::Ceiling => any_dropped && !negative,
+        Rounding::Floor => any_dropped && negative,
+    };
+    if up {
         unscaled += 1;
     }
     let magnitude: f64 = format!("{unscaled}e{}", -scale).parse().ok()?;
@@ -156,5 +187,26 @@ mod tests {
         assert_eq!(round_half_up(1e300, 2), 1e300);
         assert!(round_half_up(f64::NAN, 2).is_nan());
         assert_eq!(round_f32(2.675, 2), 2.68);
+    }
+
+    #[test]
+    fn rounds_the_decimal_text_half_even_and_towards_the_infinities() {
+        let even = |v, s| round_decimal_text(v, s, Rounding::HalfEven);
+        assert_eq!(even(2.5, 0), 2.0);
+        assert_eq!(even(3.5, 0), 4.0);
+        assert_eq!(even(2.1267, 2), 2.13);
+        assert_eq!(even(0.125, 2), 0.12);
+        assert_eq!(even(0.1251, 2), 0.13);
+        let ceil = |v, s| round_decimal_text(v, s, Rounding::Ceiling);
+        assert_eq!(ceil(-0.1, 1), -0.1);
+        assert_eq!(ceil(0.29, 2), 0.29);
+        assert_eq!(ceil(2.1201, 2), 2.13);
+        assert_eq!(ceil(0.0004, 2), 0.01);
+        assert_eq!(ceil(-2.1201, 2), -2.12);
+        let floor = |v, s| round_decimal_text(v, s, Rounding::Floor);
+        assert_eq!(floor(2.1267, 2), 2.12);
+        assert_eq!(floor(0.29, 2), 0.29);
+        assert_eq!(floor(-0.0004, 2), -0.01);
+        assert_eq!(floor(-2.1201, 2), -2.13);
     }
 }

@@ -137,6 +137,21 @@ impl VisitorMut for SparkExpressions {
                 op: BinaryOperator::MyIntegerDivide,
                 right,
             } => Some(call("div", vec![(**left).clone(), (**right).clone()])),
+            // `ceil(x, scale)` / `floor(x, scale)`: the catalog's scaled rounding.
+            Expr::Ceil {
+                expr: value,
+                field: ast::CeilFloorKind::Scale(scale),
+            } => Some(call(
+                "ceil",
+                vec![(**value).clone(), Expr::Value(scale.clone())],
+            )),
+            Expr::Floor {
+                expr: value,
+                field: ast::CeilFloorKind::Scale(scale),
+            } => Some(call(
+                "floor",
+                vec![(**value).clone(), Expr::Value(scale.clone())],
+            )),
             // DataFusion's planner takes `map(…)` itself (as keys and values arrays, and
             // not at all without arguments); Spark's `map` is the catalog's, under the name
             // PySpark's `create_map` has.

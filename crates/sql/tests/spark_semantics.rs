@@ -216,3 +216,13 @@ async fn replace_position_and_levenshtein_take_sparks_optional_arguments() {
     .await;
     assert_eq!(got, ["ABC", "ABCDEF", "7", "4", "3", "-1"]);
 }
+
+#[tokio::test]
+async fn rounding_to_a_scale_works_on_the_decimal_text() {
+    let got = cells(
+        "select ceil(-0.1, 1) as c, floor(0.29, 2) as f, bround(2.5) as b0, \
+         bround(2.1267, 2) as b2, ceil(1.2) as c0, floor(-1.5) as f0",
+    )
+    .await;
+    assert_eq!(got, ["-0.1", "0.29", "2.0", "2.13", "2", "-2"]);
+}
