@@ -375,7 +375,6 @@ impl Rows {
 /// A list column's parts with its offsets starting at zero and its values cut to match.
 struct ListParts {
     rows: Rows,
-    offsets: OffsetBuffer<i32>,
     values: ArrayRef,
     nulls: Option<NullBuffer>,
 }
@@ -387,7 +386,6 @@ impl ListParts {
         };
         let (rows, start, len) = Rows::of(list.offsets());
         Ok(ListParts {
-            offsets: rows.offsets.clone(),
             rows,
             values: list.values().slice(start, len),
             nulls: list.nulls().cloned(),
@@ -458,7 +456,7 @@ fn transform(
     let out = cast(&out, field.data_type())?;
     Ok(Arc::new(ListArray::try_new(
         field,
-        parts.offsets,
+        parts.rows.offsets,
         out,
         parts.nulls,
     )?))
@@ -654,7 +652,6 @@ fn zip_with(
 /// A map column's parts, offsets from zero and keys and values cut to match.
 struct MapParts {
     rows: Rows,
-    offsets: OffsetBuffer<i32>,
     keys: ArrayRef,
     values: ArrayRef,
     nulls: Option<NullBuffer>,
@@ -667,7 +664,6 @@ impl MapParts {
         };
         let (rows, start, len) = Rows::of(map.offsets());
         Ok(MapParts {
-            offsets: rows.offsets.clone(),
             rows,
             keys: map.keys().slice(start, len),
             values: map.values().slice(start, len),
@@ -746,11 +742,11 @@ fn transform_map(
         (parts.keys.clone(), out)
     };
     if keys {
-        reject_duplicate_keys(&new_keys, &parts.offsets)?;
+        reject_duplicate_keys(&new_keys, &parts.rows.offsets)?;
     }
     build_map(
         return_field,
-        parts.offsets,
+        parts.rows.offsets,
         new_keys,
         new_values,
         parts.nulls,

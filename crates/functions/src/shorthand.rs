@@ -171,48 +171,42 @@ fn epoch_functions() -> Vec<Arc<ScalarUDF>> {
             DataType::Timestamp(TimeUnit::Microsecond, Some("UTC".into())),
         ))
     }
-    vec![
-        shorthand(
-            "timestamp_seconds",
-            &[],
-            Signature::numeric(1, Volatility::Immutable),
-            session_timestamp,
-            |args, info| {
-                let [a] = one("timestamp_seconds", args)?;
-                micros(a, 1_000_000, info)
-            },
-        ),
-        shorthand(
-            "timestamp_millis",
-            &[],
-            Signature::numeric(1, Volatility::Immutable),
-            session_timestamp,
-            |args, info| {
-                let [a] = one("timestamp_millis", args)?;
-                micros(a, 1_000, info)
-            },
-        ),
-        shorthand(
-            "timestamp_micros",
-            &[],
-            Signature::numeric(1, Volatility::Immutable),
-            session_timestamp,
-            |args, info| {
-                let [a] = one("timestamp_micros", args)?;
-                micros(a, 1, info)
-            },
-        ),
-        shorthand(
-            "date_from_unix_date",
-            &[],
-            Signature::numeric(1, Volatility::Immutable),
-            |_| Ok(DataType::Date32),
-            |args, _| {
-                let [a] = one("date_from_unix_date", args)?;
-                Ok(cast(cast(a, DataType::Int32), DataType::Date32))
-            },
-        ),
-    ]
+    /// `timestamp_seconds` and its kin, one per unit.
+    fn from_epoch<const MICROS_PER_UNIT: i64>(
+        args: Vec<Expr>,
+        info: &SimplifyContext,
+    ) -> Result<Expr> {
+        let [a] = one("timestamp_seconds/millis/micros", args)?;
+        micros(a, MICROS_PER_UNIT, info)
+    }
+    let units: [(&'static str, Expand); 3] = [
+        ("timestamp_seconds", from_epoch::<1_000_000>),
+        ("timestamp_millis", from_epoch::<1_000>),
+        ("timestamp_micros", from_epoch::<1>),
+    ];
+    let mut all: Vec<Arc<ScalarUDF>> = units
+        .into_iter()
+        .map(|(name, expand)| {
+            shorthand(
+                name,
+                &[],
+                Signature::numeric(1, Volatility::Immutable),
+                session_timestamp,
+                expand,
+            )
+        })
+        .collect();
+    all.push(shorthand(
+        "date_from_unix_date",
+        &[],
+        Signature::numeric(1, Volatility::Immutable),
+        |_| Ok(DataType::Date32),
+        |args, _| {
+            let [a] = one("date_from_unix_date", args)?;
+            Ok(cast(cast(a, DataType::Int32), DataType::Date32))
+        },
+    ));
+    all
 }
 
 /// A catalog function called on already-typed arguments.
