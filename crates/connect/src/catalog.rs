@@ -289,6 +289,21 @@ async fn is_temporary(planner: &Planner, name: &str) -> bool {
     }
 }
 
+/// The columns PySpark reads for a table or a function: name, catalog, namespace,
+/// description, `kind` (tableType or className) and isTemporary; with the namespace's item.
+fn object_schema(kind: Field) -> (Arc<Schema>, Arc<Field>) {
+    let item = Arc::new(Field::new("element", DataType::Utf8, true));
+    let schema = Arc::new(Schema::new(vec![
+        Field::new("name", DataType::Utf8, false),
+        Field::new("catalog", DataType::Utf8, true),
+        Field::new("namespace", DataType::List(item.clone()), true),
+        Field::new("description", DataType::Utf8, true),
+        kind,
+        Field::new("isTemporary", DataType::Boolean, false),
+    ]));
+    (schema, item)
+}
+
 /// `spark.catalog.listFunctions`: the catalog's functions, as Spark lists its built-ins.
 fn functions_plan(planner: &Planner, pattern: Option<&str>) -> ConnectResult<LogicalPlan> {
     let state = &planner.state;
@@ -304,15 +319,7 @@ fn functions_plan(planner: &Planner, pattern: Option<&str>) -> ConnectResult<Log
     names.sort();
     names.dedup();
     let n = names.len();
-    let item = Arc::new(Field::new("element", DataType::Utf8, true));
-    let schema = Arc::new(Schema::new(vec![
-        Field::new("name", DataType::Utf8, false),
-        Field::new("catalog", DataType::Utf8, true),
-        Field::new("namespace", DataType::List(item.clone()), true),
-        Field::new("description", DataType::Utf8, true),
-        Field::new("className", DataType::Utf8, true),
-        Field::new("isTemporary", DataType::Boolean, false),
-    ]));
+    let (schema, item) = object_schema(Field::new("className", DataType::Utf8, true));
     let columns = vec![
         strings(names.into_iter().map(Some).collect()),
         strings(vec![None; n]),
@@ -330,15 +337,7 @@ async fn tables_plan(planner: &Planner, names: Vec<String>) -> ConnectResult<Log
         temporary.push(is_temporary(planner, name).await);
     }
     let n = names.len();
-    let item = Arc::new(Field::new("element", DataType::Utf8, true));
-    let schema = Arc::new(Schema::new(vec![
-        Field::new("name", DataType::Utf8, false),
-        Field::new("catalog", DataType::Utf8, true),
-        Field::new("namespace", DataType::List(item.clone()), true),
-        Field::new("description", DataType::Utf8, true),
-        Field::new("tableType", DataType::Utf8, false),
-        Field::new("isTemporary", DataType::Boolean, false),
-    ]));
+    let (schema, item) = object_schema(Field::new("tableType", DataType::Utf8, false));
     let namespaces: Vec<Option<Vec<Option<String>>>> = temporary
         .iter()
         .map(|t| {
