@@ -73,6 +73,36 @@ const CANONICAL_NAMES: &[(&str, &str)] = &[
     ("current_database", "current_schema"),
 ];
 
+/// Optional arguments Spark fills in before naming the column: a function called with
+/// `given` arguments shows these after them (`hll_sketch_agg(value, 12)`).
+const DEFAULT_ARGUMENTS: &[(&str, usize, &[&str])] = &[
+    ("position", 2, &["1"]),
+    ("bround", 1, &["0"]),
+    ("round", 1, &["0"]),
+    ("hll_sketch_agg", 1, &["12"]),
+    ("hll_union", 2, &["false"]),
+    ("hll_union_agg", 1, &["false"]),
+    ("theta_sketch_agg", 1, &["12"]),
+    ("theta_union", 2, &["12"]),
+    ("theta_union_agg", 1, &["12"]),
+    ("tuple_sketch_agg_double", 2, &["12", "sum"]),
+    ("tuple_sketch_agg_integer", 2, &["12", "sum"]),
+    ("tuple_union_agg_double", 1, &["12", "sum"]),
+    ("tuple_union_agg_integer", 1, &["12", "sum"]),
+    ("tuple_intersection_agg_double", 1, &["sum"]),
+    ("tuple_intersection_agg_integer", 1, &["sum"]),
+    ("tuple_sketch_summary_double", 1, &["sum"]),
+    ("tuple_sketch_summary_integer", 1, &["sum"]),
+    ("tuple_union_double", 2, &["12", "sum"]),
+    ("tuple_union_integer", 2, &["12", "sum"]),
+    ("tuple_union_theta_double", 2, &["12", "sum"]),
+    ("tuple_union_theta_integer", 2, &["12", "sum"]),
+    ("tuple_intersection_double", 2, &["sum"]),
+    ("tuple_intersection_integer", 2, &["sum"]),
+    ("tuple_intersection_theta_double", 2, &["sum"]),
+    ("tuple_intersection_theta_integer", 2, &["sum"]),
+];
+
 pub fn spark_name(e: &Expression) -> String {
     let Some(kind) = &e.expr_type else {
         return String::new();
@@ -132,8 +162,14 @@ pub fn spark_name(e: &Expression) -> String {
 }
 
 fn function_name(name: &str, args: &[Expression], distinct: bool) -> String {
-    let names: Vec<String> = args.iter().map(spark_name).collect();
+    let mut names: Vec<String> = args.iter().map(spark_name).collect();
     let lower = name.to_ascii_lowercase();
+    if let Some((_, given, defaults)) = DEFAULT_ARGUMENTS.iter().find(|(n, _, _)| *n == lower)
+        && names.len() >= *given
+    {
+        let missing = defaults.iter().skip(names.len() - given);
+        names.extend(missing.map(|d| d.to_string()));
+    }
     if let Some((_, op)) = BINARY.iter().find(|(n, _)| *n == lower)
         && names.len() == 2
     {
@@ -166,8 +202,6 @@ fn function_name(name: &str, args: &[Expression], distinct: bool) -> String {
         ("log", [a]) => format!("ln({a})"),
         // With a scale Spark's ceil and floor are other expressions, with lower-case names.
         ("ceil" | "ceiling" | "floor", [a, b]) => format!("{lower}({a}, {b})"),
-        ("position", [a, b]) => format!("position({a}, {b}, 1)"),
-        ("bround", [a]) => format!("bround({a}, 0)"),
         ("assert_true", [c]) => format!("assert_true({c}, '{c}' is not true!)"),
         // PySpark always sends `deterministic`; Spark names the deterministic form after the
         // ordered-set aggregate it becomes.

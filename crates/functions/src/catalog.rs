@@ -16,7 +16,7 @@ use datafusion::logical_expr::{AggregateUDF, HigherOrderUDF, ScalarUDF, WindowUD
 use crate::implicit_cast::{SPARK_IMPLICIT_CASTS, with_implicit_casts};
 use crate::{
     aggregates, array, datetime, higher_order, map, raise_error, regex, scaled_rounding, shorthand,
-    types,
+    sketch, types,
 };
 
 /// `datafusion-spark` functions Ember does not take: Ember's own analyzer rule gives `avg` and
@@ -124,6 +124,7 @@ static CATALOG: LazyLock<Catalog> = LazyLock::new(|| {
         .chain(shorthand::functions())
         .chain(map::functions())
         .chain(raise_error::functions())
+        .chain(sketch::functions())
     {
         origins.insert(f.name().to_string(), Origin::Ember);
         scalar.insert(f.name().to_string(), f);
@@ -135,6 +136,7 @@ static CATALOG: LazyLock<Catalog> = LazyLock::new(|| {
     for f in crate::internal_aggregate_functions()
         .into_iter()
         .chain(aggregates::functions())
+        .chain(sketch::aggregate_functions())
     {
         origins.insert(f.name().to_string(), Origin::Ember);
         aggregate.insert(f.name().to_string(), f);

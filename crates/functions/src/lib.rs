@@ -24,6 +24,7 @@ mod round;
 mod rule;
 mod scaled_rounding;
 mod shorthand;
+mod sketch;
 mod types;
 
 use std::sync::Arc;
