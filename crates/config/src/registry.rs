@@ -710,6 +710,14 @@ pub static KEYS: &[ConfKey] = &[
         session: true,
     },
     ConfKey {
+        name: "spark.sql.mapKeyDedupPolicy",
+        kind: ValueKind::Enum(&["EXCEPTION", "LAST_WIN"]),
+        default: Some("EXCEPTION"),
+        doc: "What building a map (`map`, `map_concat`, `map_from_entries`, `str_to_map`, …) does with a key it already has: `EXCEPTION` fails with `DUPLICATE_MAP_KEY`, `LAST_WIN` keeps the last value.",
+        secret: false,
+        session: true,
+    },
+    ConfKey {
         name: "spark.sql.session.timeZone",
         kind: ValueKind::String,
         default: Some("UTC"),

@@ -96,7 +96,7 @@ impl Scope<'_> {
         Ok(columns)
     }
 
-    fn column_names(&self) -> Vec<String> {
+    pub fn column_names(&self) -> Vec<String> {
         self.schema
             .fields()
             .iter()

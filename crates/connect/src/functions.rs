@@ -41,10 +41,8 @@ pub fn call(
     {
         return Ok(datafusion::functions_aggregate::expr_fn::count(lit(1i32)));
     }
-    let args = arguments
-        .iter()
-        .map(|a| scope.expr(a))
-        .collect::<ConnectResult<Vec<_>>>()?;
+    // `hash(*)`, `concat(*)`: a star argument is every column, as in a select list.
+    let args = scope.exprs(arguments)?;
     if let Some(expr) = operator(scope, &lower, &args)? {
         return Ok(expr);
     }

@@ -79,6 +79,8 @@ const DEFAULT_ARGUMENTS: &[(&str, usize, &[&str])] = &[
     ("position", 2, &["1"]),
     ("bround", 1, &["0"]),
     ("round", 1, &["0"]),
+    ("regexp_extract", 2, &["1"]),
+    ("regexp_extract_all", 2, &["1"]),
     ("hll_sketch_agg", 1, &["12"]),
     ("hll_union", 2, &["false"]),
     ("hll_union_agg", 1, &["false"]),
@@ -102,6 +104,48 @@ const DEFAULT_ARGUMENTS: &[(&str, usize, &[&str])] = &[
     ("tuple_intersection_theta_double", 2, &["sum"]),
     ("tuple_intersection_theta_integer", 2, &["sum"]),
 ];
+
+/// [`spark_name`] where an unqualified `*` among a function's arguments stands for
+/// `columns` (`hash(*)` is named `hash(a, b)`).
+pub fn spark_name_expanding_stars(e: &Expression, columns: &[String]) -> String {
+    let mut expanded = e.clone();
+    expand_stars(&mut expanded, columns);
+    spark_name(&expanded)
+}
+
+fn expand_stars(e: &mut Expression, columns: &[String]) {
+    use spark_connect_proto::expression::UnresolvedAttribute;
+    let arguments = match &mut e.expr_type {
+        Some(ExprType::UnresolvedFunction(f)) => &mut f.arguments,
+        Some(ExprType::CallFunction(f)) => &mut f.arguments,
+        Some(ExprType::Alias(a)) => {
+            if let Some(inner) = a.expr.as_deref_mut() {
+                expand_stars(inner, columns);
+            }
+            return;
+        }
+        _ => return,
+    };
+    let mut out = Vec::with_capacity(arguments.len());
+    for mut argument in std::mem::take(arguments) {
+        match &argument.expr_type {
+            Some(ExprType::UnresolvedStar(star)) if star.unparsed_target.is_none() => {
+                out.extend(columns.iter().map(|c| Expression {
+                    expr_type: Some(ExprType::UnresolvedAttribute(UnresolvedAttribute {
+                        unparsed_identifier: c.clone(),
+                        ..Default::default()
+                    })),
+                    ..Default::default()
+                }));
+            }
+            _ => {
+                expand_stars(&mut argument, columns);
+                out.push(argument);
+            }
+        }
+    }
+    *arguments = out;
+}
 
 pub fn spark_name(e: &Expression) -> String {
     let Some(kind) = &e.expr_type else {
@@ -177,6 +221,7 @@ fn function_name(name: &str, args: &[Expression], distinct: bool) -> String {
     }
     match (lower.as_str(), names.as_slice()) {
         ("not", [a]) => format!("(NOT {a})"),
+        ("~", [a]) => format!("~{a}"),
         ("ltrim", [trim, a]) => format!("TRIM(LEADING {trim} FROM {a})"),
         ("rtrim", [trim, a]) => format!("TRIM(TRAILING {trim} FROM {a})"),
         ("trim", [trim, a]) => format!("TRIM(BOTH {trim} FROM {a})"),

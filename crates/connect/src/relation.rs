@@ -522,6 +522,7 @@ impl Planner {
                 exprs.push(named(
                     converted.into_iter().next().unwrap_or_else(|| lit(0)),
                     e,
+                    &scope,
                 ));
             } else {
                 exprs.extend(converted);
@@ -759,13 +760,13 @@ impl Planner {
         let groups = aggregate
             .grouping_expressions
             .iter()
-            .map(|e| Ok(named(scope.expr(e)?, e)))
+            .map(|e| Ok(named(scope.expr(e)?, e, &scope)))
             .collect::<ConnectResult<Vec<_>>>()?;
         let group_type = GroupType::try_from(aggregate.group_type).unwrap_or(GroupType::Groupby);
         let aggregates = aggregate
             .aggregate_expressions
             .iter()
-            .map(|e| Ok(named(scope.expr(e)?, e)))
+            .map(|e| Ok(named(scope.expr(e)?, e, &scope)))
             .collect::<ConnectResult<Vec<_>>>()?;
         let group_exprs = match group_type {
             GroupType::Rollup => vec![Expr::GroupingSet(GroupingSet::Rollup(strip_aliases(
@@ -979,7 +980,7 @@ impl Planner {
         let ids = unpivot
             .ids
             .iter()
-            .map(|e| Ok(named(scope.expr(e)?, e)))
+            .map(|e| Ok(named(scope.expr(e)?, e, &scope)))
             .collect::<ConnectResult<Vec<_>>>()?;
         let values: Vec<(String, Expr)> = match &unpivot.values {
             Some(values) if !values.values.is_empty() => values
@@ -1054,12 +1055,13 @@ fn check_same_width(left: &LogicalPlan, right: &LogicalPlan, op: &str) -> Connec
     }
 }
 
-/// `expr` named as Spark would name it, unless it is a plain column or already named.
-pub fn named(expr: Expr, source: &Expression) -> Expr {
+/// `expr` named as Spark would name it, unless it is a plain column or already named; a `*`
+/// among a function's arguments names the scope's columns.
+pub fn named(expr: Expr, source: &Expression, scope: &Scope<'_>) -> Expr {
     match &expr {
         Expr::Column(_) | Expr::Alias(_) => expr,
         _ => {
-            let name = spark_name(source);
+            let name = crate::naming::spark_name_expanding_stars(source, &scope.column_names());
             if name.is_empty() {
                 expr
             } else {

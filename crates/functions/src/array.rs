@@ -1,8 +1,11 @@
-//! Spark's array functions that DataFusion has under other terms: `sort_array(array, asc)`
-//! sorts with nulls first ascending and last descending, on DataFusion's `array_sort` kernel.
+//! Spark's array functions that DataFusion has under other terms or lacks: `sort_array(array,
+//! asc)` sorts with nulls first ascending and last descending, on DataFusion's `array_sort`
+//! kernel; `array_insert(array, pos, value)` inserts at a 1-based position, from the end when
+//! negative, padding with nulls past either end.
 
 use std::sync::Arc;
 
+use arrow::array::Array;
 use arrow::datatypes::{DataType, Field};
 use datafusion::common::{Result, ScalarValue, plan_err};
 use datafusion::functions_nested::sort::array_sort_udf;
@@ -11,9 +14,102 @@ use datafusion::logical_expr::{
 };
 
 pub fn functions() -> Vec<Arc<ScalarUDF>> {
-    vec![Arc::new(ScalarUDF::from(SortArray {
-        signature: Signature::user_defined(Volatility::Immutable),
-    }))]
+    vec![
+        Arc::new(ScalarUDF::from(SortArray {
+            signature: Signature::user_defined(Volatility::Immutable),
+        })),
+        crate::row_function::row_function_seeing_nulls(
+            "array_insert",
+            &[3],
+            array_insert_type,
+            array_insert,
+        ),
+    ]
+}
+
+fn array_insert_type(name: &str, types: &[DataType]) -> Result<DataType> {
+    match types {
+        [DataType::List(element), position, value]
+            if position.is_integer() || position == &DataType::Null =>
+        {
+            let element_type = if element.data_type() == &DataType::Null {
+                value.clone()
+            } else {
+                element.data_type().clone()
+            };
+            Ok(DataType::List(Arc::new(Field::new_list_field(
+                element_type,
+                true,
+            ))))
+        }
+        _ => plan_err!(
+            "[DATATYPE_MISMATCH.UNEXPECTED_INPUT_TYPE] `{name}` takes an array, an integer position and a value, not ({})",
+            types
+                .iter()
+                .map(|t| t.to_string())
+                .collect::<Vec<_>>()
+                .join(", ")
+        ),
+    }
+}
+
+/// One row of `array_insert`: NULL for a null array or position; a null value is inserted.
+fn array_insert(name: &str, args: &[ScalarValue]) -> Result<ScalarValue> {
+    let (ScalarValue::List(list), position, value) = (&args[0], &args[1], &args[2]) else {
+        return plan_err!("`{name}` takes an array as its first argument");
+    };
+    let DataType::List(element) = list.data_type() else {
+        return plan_err!("`{name}` takes an array as its first argument");
+    };
+    let element_type = if element.data_type() == &DataType::Null {
+        value.data_type()
+    } else {
+        element.data_type().clone()
+    };
+    let result_type = DataType::List(Arc::new(Field::new_list_field(element_type.clone(), true)));
+    let position = match position.cast_to(&DataType::Int64)? {
+        ScalarValue::Int64(Some(p)) => p,
+        _ => return ScalarValue::try_from(&result_type),
+    };
+    if list.is_null(0) {
+        return ScalarValue::try_from(&result_type);
+    }
+    let mut items = ScalarValue::convert_array_to_scalar_vec(list.as_ref())?
+        .into_iter()
+        .next()
+        .flatten()
+        .unwrap_or_default()
+        .into_iter()
+        .map(|v| v.cast_to(&element_type))
+        .collect::<Result<Vec<_>>>()?;
+    let value = value.cast_to(&element_type)?;
+    let null = ScalarValue::try_from(&element_type)?;
+    let len = items.len() as i64;
+    if position == 0 {
+        return datafusion::common::exec_err!(
+            "[INVALID_INDEX_OF_ZERO] The index 0 is invalid. An index shall be either < 0 or > 0 (the first element has index 1)."
+        );
+    }
+    let at = if position > 0 {
+        position - 1
+    } else {
+        len + position + 1
+    };
+    if at > len {
+        items.resize(at as usize, null);
+        items.push(value);
+    } else if at < 0 {
+        let mut front = vec![value];
+        front.extend(std::iter::repeat_n(null, at.unsigned_abs() as usize));
+        front.append(&mut items);
+        items = front;
+    } else {
+        items.insert(at as usize, value);
+    }
+    Ok(ScalarValue::List(ScalarValue::new_list_nullable(
+        &items,
+        &element_type,
+    )))
 }
 
 #[derive(Debug, PartialEq, Eq, Hash)]

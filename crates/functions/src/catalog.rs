@@ -16,7 +16,7 @@ use datafusion::logical_expr::{AggregateUDF, HigherOrderUDF, ScalarUDF, WindowUD
 use crate::implicit_cast::{SPARK_IMPLICIT_CASTS, with_implicit_casts};
 use crate::{
     aggregates, array, datetime, higher_order, map, raise_error, regex, scaled_rounding, shorthand,
-    sketch, types,
+    sketch, spark_hash, text, types,
 };
 
 /// `datafusion-spark` functions Ember does not take: Ember's own analyzer rule gives `avg` and
@@ -41,6 +41,7 @@ const SPARK_ALIASES: &[(&str, &[&str])] = &[
     ("now", &["current_timestamp"]),
     ("collect_list", &["array_agg"]),
     ("ceil", &["ceiling"]),
+    ("bitwise_not", &["~"]),
 ];
 
 struct Catalog {
@@ -125,6 +126,8 @@ static CATALOG: LazyLock<Catalog> = LazyLock::new(|| {
         .chain(map::functions())
         .chain(raise_error::functions())
         .chain(sketch::functions())
+        .chain(spark_hash::functions())
+        .chain(text::functions())
     {
         origins.insert(f.name().to_string(), Origin::Ember);
         scalar.insert(f.name().to_string(), f);

@@ -21,10 +21,13 @@ mod map;
 mod raise_error;
 mod regex;
 mod round;
+mod row_function;
 mod rule;
 mod scaled_rounding;
 mod shorthand;
 mod sketch;
+mod spark_hash;
+mod text;
 mod types;
 
 use std::sync::Arc;

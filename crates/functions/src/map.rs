@@ -116,30 +116,38 @@ impl ScalarUDFImpl for CreateMap {
                 return exec_err!("[NULL_MAP_KEY] Cannot use null as map key.");
             }
         }
-        if pairs > 1 {
-            reject_duplicate_keys(&keys, rows)?;
-        }
-        // Row-major order: every pair of row 0, then of row 1, ….
-        let order: Vec<(usize, usize)> = (0..rows)
-            .flat_map(|row| (0..pairs).map(move |pair| (pair, row)))
+        let last_win = args.config_options.spark.map_key_dedup_policy
+            == datafusion::common::config::MapKeyDedupPolicy::LastWin;
+        let per_row = row_entries(&keys, rows, last_win)?;
+        // Row-major order: the entries of row 0, then of row 1, ….
+        let key_order: Vec<(usize, usize)> = per_row
+            .iter()
+            .enumerate()
+            .flat_map(|(row, entries)| entries.iter().map(move |(k, _)| (*k, row)))
             .collect();
-        let gather = |columns: &[ArrayRef], field: &Field| -> Result<ArrayRef> {
-            if pairs == 0 {
-                return Ok(new_null_array(field.data_type(), 0));
-            }
-            let refs: Vec<&dyn Array> = columns.iter().map(|a| a.as_ref()).collect();
-            let gathered = interleave(&refs, &order)?;
-            Ok(cast(&gathered, field.data_type())?)
-        };
+        let value_order: Vec<(usize, usize)> = per_row
+            .iter()
+            .enumerate()
+            .flat_map(|(row, entries)| entries.iter().map(move |(_, v)| (*v, row)))
+            .collect();
+        let gather =
+            |columns: &[ArrayRef], order: &[(usize, usize)], field: &Field| -> Result<ArrayRef> {
+                if pairs == 0 {
+                    return Ok(new_null_array(field.data_type(), 0));
+                }
+                let refs: Vec<&dyn Array> = columns.iter().map(|a| a.as_ref()).collect();
+                let gathered = interleave(&refs, order)?;
+                Ok(cast(&gathered, field.data_type())?)
+            };
         let entries = StructArray::try_new(
             entry_fields.clone(),
             vec![
-                gather(&keys, &entry_fields[0])?,
-                gather(&values, &entry_fields[1])?,
+                gather(&keys, &key_order, &entry_fields[0])?,
+                gather(&values, &value_order, &entry_fields[1])?,
             ],
             None,
         )?;
-        let offsets = OffsetBuffer::from_lengths(std::iter::repeat_n(pairs, rows));
+        let offsets = OffsetBuffer::from_lengths(per_row.iter().map(Vec::len));
         let map = MapArray::try_new(
             entries_field.clone(),
             offsets,
@@ -151,19 +159,35 @@ impl ScalarUDFImpl for CreateMap {
     }
 }
 
-/// Spark's default `spark.sql.mapKeyDedupPolicy` (EXCEPTION): a key given twice in one map
-/// is an error.
-fn reject_duplicate_keys(keys: &[ArrayRef], rows: usize) -> Result<()> {
+/// Each row's entries as (pair giving the key, pair giving the value). A key given twice is
+/// an error under Spark's default `spark.sql.mapKeyDedupPolicy` (EXCEPTION); under
+/// LAST_WIN the key keeps its first place and takes its last value, as Spark's map builder
+/// does.
+fn row_entries(keys: &[ArrayRef], rows: usize, last_win: bool) -> Result<Vec<Vec<(usize, usize)>>> {
+    let pairs = keys.len();
+    if pairs < 2 {
+        return Ok((0..rows)
+            .map(|_| (0..pairs).map(|p| (p, p)).collect())
+            .collect());
+    }
     let converter = RowConverter::new(vec![SortField::new(keys[0].data_type().clone())])?;
     let converted = keys
         .iter()
         .map(|k| converter.convert_columns(std::slice::from_ref(k)))
         .collect::<std::result::Result<Vec<_>, _>>()?;
+    let mut all = Vec::with_capacity(rows);
     for row in 0..rows {
-        for a in 0..converted.len() {
-            for b in a + 1..converted.len() {
-                if converted[a].row(row) == converted[b].row(row) {
-                    let shown = arrow::util::display::array_value_to_string(&keys[a], row)?;
+        let mut entries: Vec<(usize, usize)> = Vec::with_capacity(pairs);
+        for pair in 0..pairs {
+            let key = converted[pair].row(row);
+            match entries
+                .iter_mut()
+                .find(|(first, _)| converted[*first].row(row) == key)
+            {
+                None => entries.push((pair, pair)),
+                Some(entry) if last_win => entry.1 = pair,
+                Some(_) => {
+                    let shown = arrow::util::display::array_value_to_string(&keys[pair], row)?;
                     return exec_err!(
                         "[DUPLICATE_MAP_KEY] Duplicate map key {shown} was found, please check \
                          the input data. If you want to remove the duplicated keys, you can set \
@@ -173,6 +197,7 @@ fn reject_duplicate_keys(keys: &[ArrayRef], rows: usize) -> Result<()> {
                 }
             }
         }
+        all.push(entries);
     }
-    Ok(())
+    Ok(all)
 }

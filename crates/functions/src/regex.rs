@@ -1,6 +1,8 @@
 //! Spark's regular-expression string functions that DataFusion lacks: `split` (Java's
-//! `String.split` with a limit, trailing empty strings kept as Spark keeps them) and
-//! `regexp_extract` (one group of the first match, `''` when nothing matches).
+//! `String.split` with a limit, trailing empty strings kept as Spark keeps them),
+//! `regexp_extract` (one group of the first match, `''` when nothing matches),
+//! `regexp_extract_all` (that group of every match) and `regexp_substr` (the first match,
+//! NULL when nothing matches).
 
 use std::sync::Arc;
 
@@ -17,6 +19,8 @@ pub fn functions() -> Vec<Arc<ScalarUDF>> {
     vec![
         Arc::new(ScalarUDF::from(RegexFunction::new(RegexKind::Split))),
         Arc::new(ScalarUDF::from(RegexFunction::new(RegexKind::Extract))),
+        Arc::new(ScalarUDF::from(RegexFunction::new(RegexKind::ExtractAll))),
+        Arc::new(ScalarUDF::from(RegexFunction::new(RegexKind::Substr))),
     ]
 }
 
@@ -24,6 +28,8 @@ pub fn functions() -> Vec<Arc<ScalarUDF>> {
 enum RegexKind {
     Split,
     Extract,
+    ExtractAll,
+    Substr,
 }
 
 impl RegexKind {
@@ -31,6 +37,8 @@ impl RegexKind {
         match self {
             RegexKind::Split => "split",
             RegexKind::Extract => "regexp_extract",
+            RegexKind::ExtractAll => "regexp_extract_all",
+            RegexKind::Substr => "regexp_substr",
         }
     }
 
@@ -38,7 +46,8 @@ impl RegexKind {
     fn default_third(self) -> i64 {
         match self {
             RegexKind::Split => -1,
-            RegexKind::Extract => 1,
+            RegexKind::Extract | RegexKind::ExtractAll => 1,
+            RegexKind::Substr => 0,
         }
     }
 }
@@ -76,6 +85,12 @@ impl ScalarUDFImpl for RegexFunction {
 
     fn coerce_types(&self, arg_types: &[DataType]) -> Result<Vec<DataType>> {
         let name = self.kind.name();
+        if self.kind == RegexKind::Substr && arg_types.len() != 2 {
+            return plan_err!(
+                "`{name}` takes 2 arguments (a string and a regular expression), not {}",
+                arg_types.len()
+            );
+        }
         if !(2..=3).contains(&arg_types.len()) {
             return plan_err!(
                 "`{name}` takes 2 or 3 arguments (a string, a regular expression and an optional integer), not {}",
@@ -99,10 +114,10 @@ impl ScalarUDFImpl for RegexFunction {
 
     fn return_type(&self, _arg_types: &[DataType]) -> Result<DataType> {
         Ok(match self.kind {
-            RegexKind::Split => {
+            RegexKind::Split | RegexKind::ExtractAll => {
                 DataType::List(Arc::new(Field::new_list_field(DataType::Utf8, true)))
             }
-            RegexKind::Extract => DataType::Utf8,
+            RegexKind::Extract | RegexKind::Substr => DataType::Utf8,
         })
     }
 
@@ -161,19 +176,43 @@ impl ScalarUDFImpl for RegexFunction {
                         continue;
                     }
                     let regex = pattern_for(patterns.value(row))?;
-                    let group = thirds.value(row);
-                    let groups = regex.captures_len() as i64 - 1;
-                    if group < 0 || group > groups {
-                        return exec_err!(
-                            "[INVALID_PARAMETER_VALUE.REGEX_GROUP_INDEX] The value of parameter `idx` in `regexp_extract` is invalid: expects group index between 0 and {groups}, but got {group}."
-                        );
-                    }
+                    let group = group_index(self.kind, &regex, thirds.value(row))?;
                     let found = regex
                         .captures(strings.value(row))
-                        .and_then(|c| c.get(group as usize))
+                        .and_then(|c| c.get(group))
                         .map(|m| m.as_str())
                         .unwrap_or("");
                     builder.append_value(found);
+                }
+                Arc::new(builder.finish())
+            }
+            RegexKind::ExtractAll => {
+                let mut builder = ListBuilder::new(StringBuilder::new());
+                for row in 0..rows {
+                    if strings.is_null(row) || patterns.is_null(row) || thirds.is_null(row) {
+                        builder.append_null();
+                        continue;
+                    }
+                    let regex = pattern_for(patterns.value(row))?;
+                    let group = group_index(self.kind, &regex, thirds.value(row))?;
+                    for captures in regex.captures_iter(strings.value(row)) {
+                        builder
+                            .values()
+                            .append_value(captures.get(group).map_or("", |m| m.as_str()));
+                    }
+                    builder.append(true);
+                }
+                Arc::new(builder.finish())
+            }
+            RegexKind::Substr => {
+                let mut builder = StringBuilder::new();
+                for row in 0..rows {
+                    if strings.is_null(row) || patterns.is_null(row) {
+                        builder.append_null();
+                        continue;
+                    }
+                    let regex = pattern_for(patterns.value(row))?;
+                    builder.append_option(regex.find(strings.value(row)).map(|m| m.as_str()));
                 }
                 Arc::new(builder.finish())
             }
@@ -186,6 +225,18 @@ impl ScalarUDFImpl for RegexFunction {
             Ok(ColumnarValue::Array(result))
         }
     }
+}
+
+/// A group index in range for `regex`, or Spark's `REGEX_GROUP_INDEX` error.
+fn group_index(kind: RegexKind, regex: &Regex, group: i64) -> Result<usize> {
+    let groups = regex.captures_len() as i64 - 1;
+    if group < 0 || group > groups {
+        return exec_err!(
+            "[INVALID_PARAMETER_VALUE.REGEX_GROUP_INDEX] The value of parameter `idx` in `{}` is invalid: expects group index between 0 and {groups}, but got {group}.",
+            kind.name()
+        );
+    }
+    Ok(group as usize)
 }
 
 fn as_utf8(value: &ColumnarValue, rows: usize) -> Result<StringArray> {

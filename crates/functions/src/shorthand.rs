@@ -307,11 +307,58 @@ fn element_type(t: &DataType) -> Result<DataType> {
     }
 }
 
+/// The map type of `map_concat`'s result: the first argument's that has key types (`map()`
+/// has none).
+fn concatenated_map_type(types: &[DataType]) -> Result<DataType> {
+    let typed = types.iter().find(|t| match t {
+        DataType::Map(entries, _) => match entries.data_type() {
+            DataType::Struct(fields) => fields
+                .first()
+                .is_some_and(|k| k.data_type() != &DataType::Null),
+            _ => false,
+        },
+        _ => false,
+    });
+    match (typed, types.first()) {
+        (Some(t), _) => Ok(t.clone()),
+        (None, Some(t @ DataType::Map(..))) => Ok(t.clone()),
+        (None, None) => plan_err!("`map_concat` takes at least one map"),
+        (None, Some(other)) => plan_err!(
+            "[DATATYPE_MISMATCH.MAP_CONCAT_DIFF_TYPES] `map_concat` takes maps, not {other}"
+        ),
+    }
+}
+
 /// Spark's collection and string functions that are expressions over DataFusion's.
 fn collection_and_string_functions() -> Vec<Arc<ScalarUDF>> {
     use datafusion::functions::expr_fn::{ln, to_char};
     use datafusion::functions_nested::expr_fn::{array_element, array_has, gen_series, map_keys};
     vec![
+        shorthand(
+            "map_concat",
+            &[],
+            Signature::variadic_any(Volatility::Immutable),
+            concatenated_map_type,
+            |args, info| {
+                // The entries of every map in order, made a map again: the last of
+                // duplicate keys wins or fails as `spark.sql.mapKeyDedupPolicy` says.
+                let types = args
+                    .iter()
+                    .map(|a| info.get_data_type(a))
+                    .collect::<Result<Vec<_>>>()?;
+                let result = concatenated_map_type(&types)?;
+                let entries = args
+                    .into_iter()
+                    .map(|m| {
+                        datafusion::functions_nested::expr_fn::map_entries(cast(m, result.clone()))
+                    })
+                    .collect();
+                catalog_call(
+                    "map_from_entries",
+                    vec![datafusion::functions_nested::expr_fn::array_concat(entries)],
+                )
+            },
+        ),
         shorthand(
             "to_binary",
             &[],

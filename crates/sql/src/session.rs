@@ -459,6 +459,9 @@ fn apply_session_settings(conf: &EmberConf, config: &mut SessionConfig) -> Resul
     if let Some(zone) = conf.get("spark.sql.session.timeZone") {
         options.set("datafusion.execution.time_zone", zone)?;
     }
+    if let Some(policy) = conf.get("spark.sql.mapKeyDedupPolicy") {
+        options.set("datafusion.spark.map_key_dedup_policy", policy)?;
+    }
     Ok(())
 }
 

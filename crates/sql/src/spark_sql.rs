@@ -1,5 +1,5 @@
 //! Spark SQL statements that sqlparser's Spark dialect parses but DataFusion does not plan:
-//! `a RLIKE b` and `a DIV b` become the catalog's `regexp_like` and `div`, `map(k, v, …)` the
+//! `a RLIKE b`, `a DIV b` and `~a` become the catalog's `regexp_like`, `div` and `bitwise_not`, `map(k, v, …)` the
 //! catalog's Spark `map`, and
 //! `CREATE TABLE … USING format` becomes a managed table, a directory under
 //! `spark.sql.warehouse.dir` that `INSERT` appends to and `DROP TABLE` deletes.
@@ -137,6 +137,10 @@ impl VisitorMut for SparkExpressions {
                 op: BinaryOperator::MyIntegerDivide,
                 right,
             } => Some(call("div", vec![(**left).clone(), (**right).clone()])),
+            Expr::UnaryOp {
+                op: UnaryOperator::BitwiseNot,
+                expr: operand,
+            } => Some(call("bitwise_not", vec![(**operand).clone()])),
             // `ceil(x, scale)` / `floor(x, scale)`: the catalog's scaled rounding.
             Expr::Ceil {
                 expr: value,

@@ -226,3 +226,71 @@ async fn rounding_to_a_scale_works_on_the_decimal_text() {
     .await;
     assert_eq!(got, ["-0.1", "0.29", "2.0", "2.13", "2", "-2"]);
 }
+
+#[tokio::test]
+async fn hash_mask_conv_and_format_number_answer_as_sparks_documentation() {
+    let got = cells(
+        "select hash('Spark', array(cast(123 as int)), cast(2 as int)) as h, mask('abcd-EFGH-8765-4321') as m, \
+         mask('AbCD123-@$#', 'Q', 'q', 'd', 'o') as m5, conv('100', 2, 10) as c, \
+         conv(-10, 16, -10) as cn, format_number(12332.123456, 4) as f, \
+         format_number(cast(5 as bigint), 2) as fi, ~0 as n",
+    )
+    .await;
+    assert_eq!(
+        got,
+        [
+            "-1321691492",
+            "xxxx-XXXX-nnnn-nnnn",
+            "QqQQdddoooo",
+            "4",
+            "-16",
+            "12,332.1235",
+            "5.00",
+            "-1"
+        ]
+    );
+}
+
+#[tokio::test]
+async fn array_insert_map_concat_and_regexp_extractors() {
+    let got = cells(
+        "select array_insert(array(1, 2, 3, 4), 5, 5) as a1, \
+         array_insert(array(5, 4, 3, 2), -1, 1) as a2, \
+         array_insert(array(5, 3, 2, 1), -4, 4) as a3, \
+         array_insert(array('a', 'b', 'c'), -5, 'd') as a4, \
+         map_concat(map(1, 'a', 2, 'b'), map(3, 'c')) as m, \
+         regexp_substr('Steven Jones and Stephen Smith', 'Ste(v|ph)en') as s, \
+         regexp_extract_all('100-200, 300-400', '([0-9]+)-([0-9]+)', 2) as e",
+    )
+    .await;
+    assert_eq!(
+        got,
+        [
+            "[1, 2, 3, 4, 5]",
+            "[5, 4, 3, 2, 1]",
+            "[5, 4, 3, 2, 1]",
+            "[d, , a, b, c]",
+            "{1: a, 2: b, 3: c}",
+            "Steven",
+            "[200, 400]"
+        ]
+    );
+}
+
+#[tokio::test]
+async fn map_key_dedup_policy_last_win_keeps_the_first_place_and_the_last_value() {
+    let got = cells(
+        "SET spark.sql.mapKeyDedupPolicy = LAST_WIN; \
+         select map(1, 'a', 2, 'b', 1, 'c') as m, \
+         map_concat(map(1, 'a', 2, 'b'), map(2, 'c', 3, 'd')) as c",
+    )
+    .await;
+    assert_eq!(got, ["{1: c, 2: b}", "{1: a, 2: c, 3: d}"]);
+    let e = EmberSession::new(EmberConf::default())
+        .expect("session")
+        .run_script("select map(1, 'a', 1, 'b')")
+        .await
+        .expect_err("duplicate keys fail by default")
+        .to_string();
+    assert!(e.contains("DUPLICATE_MAP_KEY"), "{e}");
+}

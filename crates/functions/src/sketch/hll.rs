@@ -12,11 +12,11 @@ use datafusion::logical_expr::function::AccumulatorArgs;
 use datafusion::logical_expr::{AggregateUDF, ScalarUDF};
 use datasketches::hll::{HllSketch, HllType, HllUnion};
 
-use super::row_function::{expect_binaries, row_function};
 use super::sketch_aggregate::{Sketcher, sketch_aggregate};
 use super::{
     KeyKinds, for_each_key, image, invalid_buffer, literal_argument, size_parameter, sketch_error,
 };
+use crate::row_function::{expect_binaries, row_function};
 
 const DEFAULT_LG_K: i64 = 12;
 const LG_K_RANGE: std::ops::RangeInclusive<i64> = 4..=21;

@@ -16,9 +16,9 @@ use datafusion::logical_expr::{AggregateUDF, ScalarUDF};
 use datasketches::common::SearchCriteria;
 use datasketches::kll::{KllFloat, KllSketch, KllValue};
 
-use super::row_function::{Evaluate, ReturnType, expect_binaries, row_function};
 use super::sketch_aggregate::{CheckTypes, NewSketcher, Sketcher, sketch_aggregate};
 use super::{image, images, invalid_buffer, literal_argument, size_parameter, sketch_error};
+use crate::row_function::{Evaluate, ReturnType, expect_binaries, row_function};
 
 const DEFAULT_K: i64 = 200;
 const K_RANGE: std::ops::RangeInclusive<i64> = 8..=65535;

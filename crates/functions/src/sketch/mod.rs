@@ -10,7 +10,6 @@
 
 mod hll;
 mod kll;
-mod row_function;
 mod sketch_aggregate;
 mod theta;
 mod tuple;

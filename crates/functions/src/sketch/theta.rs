@@ -15,12 +15,12 @@ use datasketches::theta::{
     ThetaUnionBuilder,
 };
 
-use super::row_function::{expect_binaries, row_function};
 use super::sketch_aggregate::{Sketcher, sketch_aggregate};
 use super::{
     KeyKinds, for_each_key, image, images, invalid_buffer, literal_argument, size_parameter,
     sketch_error,
 };
+use crate::row_function::{expect_binaries, row_function};
 
 pub(super) const DEFAULT_LG_NOM_ENTRIES: i64 = 12;
 pub(super) const LG_NOM_ENTRIES_RANGE: std::ops::RangeInclusive<i64> = 4..=26;

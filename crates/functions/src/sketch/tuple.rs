@@ -23,13 +23,13 @@ use datasketches::tuple::{
     TupleUnionBuilder,
 };
 
-use super::row_function::{Evaluate, ReturnType, expect_binaries, row_function};
 use super::sketch_aggregate::{CheckTypes, NewSketcher, Sketcher, sketch_aggregate};
 use super::theta::{INVALID_LG_NOM_ENTRIES, lg_nom_entries};
 use super::{
     KeyKinds, for_each_key, image, images, invalid_buffer, literal_argument, sketch_error,
     text_value,
 };
+use crate::row_function::{Evaluate, ReturnType, expect_binaries, row_function};
 
 const INVALID_BUFFER: &str = "TUPLE_INVALID_INPUT_SKETCH_BUFFER";
 

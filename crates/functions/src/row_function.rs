@@ -1,6 +1,7 @@
-//! A scalar function defined on one row's argument values. Sketch functions read and write
-//! whole sketch images, usually one per group, so a row at a time costs nothing next to the
-//! (de)serialisation, and each function is then a few lines about its sketch.
+//! A scalar function defined on one row's argument values, for functions whose work per row
+//! outweighs handling the row as a `ScalarValue`: sketch functions (a whole sketch image per
+//! row, usually one per group) and nested-value builders like `array_insert`. Each such
+//! function is then a few lines about its own semantics.
 
 use std::sync::Arc;
 
@@ -13,12 +14,14 @@ use datafusion::logical_expr::{
 
 /// The result type from the argument types (after checking them).
 pub type ReturnType = fn(&str, &[DataType]) -> Result<DataType>;
-/// One row's result from its arguments, none of them null.
+/// One row's result from its arguments (none of them null, unless the function sees nulls).
 pub type Evaluate = fn(&str, &[ScalarValue]) -> Result<ScalarValue>;
 
 pub struct RowFunction {
     name: &'static str,
     signature: Signature,
+    /// Whether a null argument makes the result null without calling `evaluate`.
+    null_intolerant: bool,
     return_type: ReturnType,
     evaluate: Evaluate,
 }
@@ -54,6 +57,27 @@ pub fn row_function(
     return_type: ReturnType,
     evaluate: Evaluate,
 ) -> Arc<ScalarUDF> {
+    new(name, arities, true, return_type, evaluate)
+}
+
+/// A function whose `evaluate` sees null arguments too (`mask`'s null replacement means
+/// "keep the character").
+pub fn row_function_seeing_nulls(
+    name: &'static str,
+    arities: &[usize],
+    return_type: ReturnType,
+    evaluate: Evaluate,
+) -> Arc<ScalarUDF> {
+    new(name, arities, false, return_type, evaluate)
+}
+
+fn new(
+    name: &'static str,
+    arities: &[usize],
+    null_intolerant: bool,
+    return_type: ReturnType,
+    evaluate: Evaluate,
+) -> Arc<ScalarUDF> {
     let signature = Signature::one_of(
         arities.iter().map(|n| TypeSignature::Any(*n)).collect(),
         Volatility::Immutable,
@@ -61,6 +85,7 @@ pub fn row_function(
     Arc::new(ScalarUDF::from(RowFunction {
         name,
         signature,
+        null_intolerant,
         return_type,
         evaluate,
     }))
@@ -96,18 +121,20 @@ impl ScalarUDFImpl for RowFunction {
                     ColumnarValue::Array(a) => ScalarValue::try_from_array(a, row)?,
                 });
             }
-            results.push(if values.iter().any(ScalarValue::is_null) {
-                ScalarValue::try_from(&result_type)?
-            } else {
-                let v = (self.evaluate)(self.name, &values)?;
-                // The evaluators build the natural Arrow type; the declared one may differ
-                // in width (a float sketch's quantile, say).
-                if v.data_type() == result_type {
-                    v
+            results.push(
+                if self.null_intolerant && values.iter().any(ScalarValue::is_null) {
+                    ScalarValue::try_from(&result_type)?
                 } else {
-                    v.cast_to(&result_type)?
-                }
-            });
+                    let v = (self.evaluate)(self.name, &values)?;
+                    // The evaluators build the natural Arrow type; the declared one may differ
+                    // in width (a float sketch's quantile, say).
+                    if v.data_type() == result_type {
+                        v
+                    } else {
+                        v.cast_to(&result_type)?
+                    }
+                },
+            );
         }
         if all_scalar {
             match results.pop() {
