@@ -15,8 +15,8 @@ use datafusion::logical_expr::{AggregateUDF, HigherOrderUDF, ScalarUDF, WindowUD
 
 use crate::implicit_cast::{SPARK_IMPLICIT_CASTS, with_implicit_casts};
 use crate::{
-    aggregates, array, datetime, higher_order, map, raise_error, regex, scaled_rounding, shorthand,
-    sketch, spark_hash, text, types,
+    aggregates, array, datetime, higher_order, json, map, raise_error, regex, scaled_rounding,
+    shorthand, sketch, spark_hash, text, types,
 };
 
 /// `datafusion-spark` functions Ember does not take: Ember's own analyzer rule gives `avg` and
@@ -128,6 +128,7 @@ static CATALOG: LazyLock<Catalog> = LazyLock::new(|| {
         .chain(sketch::functions())
         .chain(spark_hash::functions())
         .chain(text::functions())
+        .chain(json::functions())
     {
         origins.insert(f.name().to_string(), Origin::Ember);
         scalar.insert(f.name().to_string(), f);

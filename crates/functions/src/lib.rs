@@ -17,6 +17,7 @@ mod decimal;
 mod decimal_arithmetic;
 mod higher_order;
 mod implicit_cast;
+mod json;
 mod map;
 mod raise_error;
 mod regex;

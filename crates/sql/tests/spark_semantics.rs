@@ -294,3 +294,27 @@ async fn map_key_dedup_policy_last_win_keeps_the_first_place_and_the_last_value(
         .to_string();
     assert!(e.contains("DUPLICATE_MAP_KEY"), "{e}");
 }
+
+#[tokio::test]
+async fn json_functions_follow_sparks_paths_and_keep_key_order() {
+    let got = cells(
+        r#"select get_json_object('{"a": {"b": [1, {"c": "x"}]}, "z": 1, "y": 2}', '$.a.b[1].c') as c,
+           get_json_object('{"b": {"z": 1, "y": [true, null]}}', '$.b') as o,
+           get_json_object('[{"f": "v1"}, {"f": "v2"}]', '$[*].f') as w,
+           get_json_object('not json', '$.a') as bad,
+           json_array_length('[1, [2, 3], {}]') as n,
+           json_object_keys('{"z": 1, "a": {"q": 2}}') as k"#,
+    )
+    .await;
+    assert_eq!(
+        got,
+        [
+            "x",
+            r#"{"z":1,"y":[true,null]}"#,
+            r#"["v1","v2"]"#,
+            "",
+            "3",
+            "[z, a]"
+        ]
+    );
+}
