@@ -120,3 +120,22 @@ def test_views_and_functions_in_the_catalog(spark):
     assert not spark.catalog.tableExists("v_numbers")
     names = [f.name for f in spark.catalog.listFunctions(pattern="transform*")]
     assert names == ["transform", "transform_keys", "transform_values"]
+
+
+def test_databases_through_sql_and_the_catalog(spark):
+    spark.catalog.dropDatabase("db_sales", ifExists=True, cascade=True)
+    assert not spark.catalog.databaseExists("db_sales")
+    spark.sql("CREATE DATABASE db_sales")
+    assert spark.catalog.databaseExists("spark_catalog.db_sales")
+    names = [d.name for d in spark.catalog.listDatabases("db_*")]
+    assert names == ["db_sales"]
+    with pytest.raises(AnalysisException, match="SCHEMA_ALREADY_EXISTS"):
+        spark.sql("CREATE DATABASE db_sales")
+    spark.sql("CREATE DATABASE IF NOT EXISTS db_sales")
+    spark.sql("CREATE TABLE db_sales.orders AS SELECT 1 AS id")
+    with pytest.raises(AnalysisException, match="SCHEMA_NOT_EMPTY"):
+        spark.sql("DROP DATABASE db_sales")
+    spark.sql("DROP DATABASE db_sales CASCADE")
+    assert not spark.catalog.databaseExists("db_sales")
+    assert [c.name for c in spark.catalog.listCatalogs("spark*")] == ["spark_catalog"]
+    assert spark.catalog.listCatalogs("hive*") == []

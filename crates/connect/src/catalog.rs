@@ -16,8 +16,8 @@ use crate::error::{ConnectResult, SparkError};
 use crate::relation::{Planner, batches_plan};
 use crate::types;
 
-const CATALOG: &str = "spark_catalog";
-const DATABASE: &str = "default";
+const CATALOG: &str = ember_sql::DEFAULT_CATALOG;
+const DATABASE: &str = ember_sql::DEFAULT_DATABASE;
 
 /// Tables saved with `saveAsTable`, shared by every session of a server.
 #[derive(Default)]
@@ -93,28 +93,55 @@ pub async fn plan(planner: &Planner, catalog: &Catalog) -> ConnectResult<Logical
         CatType::CurrentCatalog(_) => one_string("current_catalog", CATALOG),
         CatType::SetCurrentDatabase(set) if set.db_name == DATABASE => one_bool("ok", true),
         CatType::SetCurrentCatalog(set) if set.catalog_name == CATALOG => one_bool("ok", true),
-        CatType::DatabaseExists(exists) => one_bool("exists", exists.db_name == DATABASE),
-        CatType::ListDatabases(_) | CatType::GetDatabase(_) => {
-            let schema = Arc::new(Schema::new(vec![
-                Field::new("name", DataType::Utf8, false),
-                Field::new("catalog", DataType::Utf8, true),
-                Field::new("description", DataType::Utf8, true),
-                Field::new("locationUri", DataType::Utf8, true),
-            ]));
-            let columns = vec![
-                strings(vec![Some(DATABASE.into())]),
-                strings(vec![Some(CATALOG.into())]),
-                strings(vec![Some("default database".into())]),
-                strings(vec![None]),
-            ];
-            batches_plan(schema.clone(), vec![RecordBatch::try_new(schema, columns)?])
+        CatType::DatabaseExists(exists) => {
+            one_bool("exists", ember_sql::database_exists(ctx, &exists.db_name)?)
         }
-        CatType::ListCatalogs(_) => {
+        CatType::CreateDatabase(create) => {
+            ember_sql::create_database(ctx, &create.db_name, create.if_not_exists)?;
+            one_bool("ok", true)
+        }
+        CatType::DropDatabase(drop) => {
+            let dropped =
+                ember_sql::drop_database(ctx, &drop.db_name, drop.if_exists, drop.cascade)?;
+            one_bool("dropped", dropped)
+        }
+        CatType::ListDatabases(list) => {
+            let pattern = list.pattern.as_deref();
+            let names = ember_sql::database_names(ctx)?
+                .into_iter()
+                .filter(|n| pattern.is_none_or(|p| like(p, n)))
+                .collect();
+            databases_plan(names)
+        }
+        CatType::GetDatabase(get) => {
+            if !ember_sql::database_exists(ctx, &get.db_name)? {
+                return Err(SparkError::analysis(
+                    "SCHEMA_NOT_FOUND",
+                    format!(
+                        "[SCHEMA_NOT_FOUND] The schema `{}` cannot be found. Verify the spelling and correctness of the schema and catalog.",
+                        get.db_name
+                    ),
+                ));
+            }
+            let name = get
+                .db_name
+                .strip_prefix("spark_catalog.")
+                .unwrap_or(&get.db_name)
+                .to_ascii_lowercase();
+            databases_plan(vec![name])
+        }
+        CatType::ListCatalogs(list) => {
             let schema = Arc::new(Schema::new(vec![
                 Field::new("name", DataType::Utf8, false),
                 Field::new("description", DataType::Utf8, true),
             ]));
-            let columns = vec![strings(vec![Some(CATALOG.into())]), strings(vec![None])];
+            let shown = list.pattern.as_deref().is_none_or(|p| like(p, CATALOG));
+            let (names, descriptions) = if shown {
+                (vec![Some(CATALOG.into())], vec![None])
+            } else {
+                (Vec::new(), Vec::new())
+            };
+            let columns = vec![strings(names), strings(descriptions)];
             batches_plan(schema.clone(), vec![RecordBatch::try_new(schema, columns)?])
         }
         CatType::ListTables(list) => {
@@ -253,6 +280,27 @@ pub async fn plan(planner: &Planner, catalog: &Catalog) -> ConnectResult<Logical
             format!("{other:?}").split('(').next().unwrap_or("")
         ))),
     }
+}
+
+/// Databases as PySpark reads them: name, catalog, description and location.
+fn databases_plan(names: Vec<String>) -> ConnectResult<LogicalPlan> {
+    let schema = Arc::new(Schema::new(vec![
+        Field::new("name", DataType::Utf8, false),
+        Field::new("catalog", DataType::Utf8, true),
+        Field::new("description", DataType::Utf8, true),
+        Field::new("locationUri", DataType::Utf8, true),
+    ]));
+    let descriptions = names
+        .iter()
+        .map(|n| (n == DATABASE).then(|| "default database".to_string()))
+        .collect();
+    let columns = vec![
+        strings(names.iter().cloned().map(Some).collect()),
+        strings(vec![Some(CATALOG.to_string()); names.len()]),
+        strings(descriptions),
+        strings(vec![None; names.len()]),
+    ];
+    batches_plan(schema.clone(), vec![RecordBatch::try_new(schema, columns)?])
 }
 
 fn table_names(ctx: &SessionContext) -> ConnectResult<Vec<String>> {

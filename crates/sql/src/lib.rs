@@ -5,6 +5,7 @@
 //! or terminal interaction lives here, so other front ends (Spark Connect, the benchmark) share
 //! the exact same engine.
 
+mod databases;
 mod error;
 mod object_stores;
 mod output;
@@ -12,6 +13,10 @@ mod session;
 mod spark_sql;
 mod tables;
 
+pub use databases::{
+    DEFAULT_CATALOG, DEFAULT_DATABASE, create_database, database_exists, database_names,
+    drop_database,
+};
 pub use error::SqlError;
 pub use output::{FileFormat, PendingOutput, PrintFormat, ResultPrinter, write_stream_to_file};
 pub use session::{EmberSession, Outcome, PlanExecutor, Script, StatementKind};

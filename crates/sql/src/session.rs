@@ -24,6 +24,7 @@ use ember_config::{ConfSource, ENGINE_PASSTHROUGH_PREFIX, EmberConf, lookup};
 use ember_plan::{PlanRunner, plan_stages};
 use futures::TryStreamExt;
 
+use crate::databases;
 use crate::object_stores::ensure_readable;
 use crate::spark_sql;
 use crate::{SqlError, TableFormat, TableSpec};
@@ -282,6 +283,40 @@ impl EmberSession {
         Ok(vec![Statement::Statement(ast)])
     }
 
+    /// Runs `CREATE DATABASE`/`CREATE SCHEMA` and `DROP DATABASE`/`DROP SCHEMA` on the
+    /// session's databases (see [`databases`]); false for any other statement.
+    fn database_statement(&self, statement: &Statement) -> Result<bool, SqlError> {
+        use datafusion::sql::sqlparser::ast::{ObjectType, SchemaName};
+        let Statement::Statement(ast) = statement else {
+            return Ok(false);
+        };
+        match ast.as_ref() {
+            AstStatement::CreateDatabase {
+                db_name,
+                if_not_exists,
+                ..
+            } => databases::create_database(&self.ctx, &db_name.to_string(), *if_not_exists)?,
+            AstStatement::CreateSchema {
+                schema_name: SchemaName::Simple(name),
+                if_not_exists,
+                ..
+            } => databases::create_database(&self.ctx, &name.to_string(), *if_not_exists)?,
+            AstStatement::Drop {
+                object_type: ObjectType::Database | ObjectType::Schema,
+                names,
+                if_exists,
+                cascade,
+                ..
+            } => {
+                for name in names {
+                    databases::drop_database(&self.ctx, &name.to_string(), *if_exists, *cascade)?;
+                }
+            }
+            _ => return Ok(false),
+        }
+        Ok(true)
+    }
+
     /// The directories of the managed tables a `DROP TABLE` drops.
     async fn managed_directories(&self, statement: &Statement) -> Vec<PathBuf> {
         let Statement::Statement(ast) = statement else {
@@ -311,6 +346,9 @@ impl EmberSession {
     pub async fn execute(&mut self, statement: Statement) -> Result<Outcome, SqlError> {
         let kind = StatementKind::of(&statement);
         tracing::debug!(%statement, "planning");
+        if self.database_statement(&statement)? {
+            return Ok(Outcome::Done);
+        }
         let dropped = self.managed_directories(&statement).await;
         let plan = self.ctx.state().statement_to_plan(statement).await?;
         if !dropped.is_empty() {
