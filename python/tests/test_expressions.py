@@ -295,3 +295,27 @@ def test_maps_explode_into_keys_and_values(spark):
     ]
     structs = spark.createDataFrame([([(1, "x")],)], "a array<struct<n:int,s:string>>")
     assert structs.select(F.explode("a").alias("e")).select("e.*").collect() == [Row(n=1, s="x")]
+
+
+def test_timestamps_read_from_text_are_in_the_session_time_zone(spark):
+    spark.conf.set("spark.sql.session.timeZone", "America/Los_Angeles")
+    try:
+        df = spark.createDataFrame(
+            [("2015-04-08 12:12:12", "2015-04-08", "yyyy-MM-dd"), ("2025-01-09 00:00:00", "2025+01+09", "yyyy+MM+dd")],
+            ["ts", "dt", "fmt"],
+        )
+        rows = df.select(
+            F.unix_timestamp("ts").alias("u"),
+            F.to_unix_timestamp("dt", "fmt").alias("uf"),
+            F.unix_micros(F.to_timestamp("ts")).alias("micros"),
+            F.to_timestamp_ntz("dt", "fmt").alias("ntz"),
+        ).collect()
+        # 12:12:12 in Los Angeles (PDT, UTC-7) is 19:12:12 UTC.
+        assert rows[0]["u"] == 1428520332
+        assert rows[0]["uf"] == 1428476400
+        assert rows[0]["micros"] == 1428520332 * 1_000_000
+        assert rows[1]["u"] == 1736409600
+        assert rows[1]["uf"] == 1736409600
+        assert rows[1]["ntz"] == datetime.datetime(2025, 1, 9)
+    finally:
+        spark.conf.unset("spark.sql.session.timeZone")

@@ -2,7 +2,7 @@
 //! onto DataFusion's function of the same (or a renamed) name; the rest are built here with
 //! Spark's semantics (`/` always divides as double, `substring` counts from 1, `when` chains).
 
-use datafusion::arrow::datatypes::DataType;
+use datafusion::arrow::datatypes::{DataType, TimeUnit};
 use datafusion::execution::FunctionRegistry;
 use datafusion::logical_expr::expr::{InList, Like};
 use datafusion::logical_expr::{
@@ -387,11 +387,43 @@ fn special(
             [value, format] => f::to_date(vec![value.clone(), java_format(format)?]),
             _ => return Err(wrong_arguments(name, &args, "1 or 2")),
         },
-        "to_timestamp" => match args.as_slice() {
-            [value] => f::to_timestamp_micros(vec![value.clone()]),
-            [value, format] => f::to_timestamp_micros(vec![value.clone(), java_format(format)?]),
+        // A timestamp without a zone in its text is a time in the session's zone (Spark's
+        // TIMESTAMP, `_ltz`); `_ntz` keeps it as it reads.
+        "to_timestamp" | "to_timestamp_ltz" => session_timestamp(scope, name, &args)?,
+        "to_timestamp_ntz" => match args.as_slice() {
+            [value] => Expr::Cast(Cast::new(
+                Box::new(value.clone()),
+                DataType::Timestamp(TimeUnit::Microsecond, None),
+            )),
+            // Read as a UTC wall-clock time, whose value is the wall-clock time itself.
+            [value, format] => Expr::Cast(Cast::new(
+                Box::new(ember_functions::parse_timestamp_in_zone(
+                    value.clone(),
+                    java_format(format)?,
+                    "UTC",
+                )),
+                DataType::Timestamp(TimeUnit::Microsecond, None),
+            )),
             _ => return Err(wrong_arguments(name, &args, "1 or 2")),
         },
+        // Seconds since the epoch of a time read with a format (`yyyy-MM-dd HH:mm:ss` by
+        // default) in the session's zone; now without arguments.
+        "unix_timestamp" | "to_unix_timestamp" => {
+            let instant = match args.as_slice() {
+                [] if name == "unix_timestamp" => f::now(),
+                [value] => {
+                    session_timestamp(scope, name, &[value.clone(), lit("yyyy-MM-dd HH:mm:ss")])?
+                }
+                [value, format] => {
+                    session_timestamp(scope, name, &[value.clone(), format.clone()])?
+                }
+                _ => return Err(wrong_arguments(name, &args, "1 or 2")),
+            };
+            Expr::Cast(Cast::new(
+                Box::new(f::date_part(lit("epoch"), instant)),
+                DataType::Int64,
+            ))
+        }
         "date_format" => {
             arity(name, &args, 2)?;
             f::to_char(args[0].clone(), java_format(&args[1])?)
@@ -526,72 +558,29 @@ fn spark_replacement(replacement: &Expr) -> Expr {
     }
 }
 
-/// A Java date pattern (`yyyy-MM-dd HH:mm:ss`) in chrono's terms (`%Y-%m-%d %H:%M:%S`).
+/// `to_timestamp(value [, format])` as Spark's TIMESTAMP: text without a zone is a time in
+/// the session's zone (text with one keeps it); a date or timestamp is cast.
+fn session_timestamp(scope: &Scope<'_>, name: &str, args: &[Expr]) -> ConnectResult<Expr> {
+    let zoned = DataType::Timestamp(TimeUnit::Microsecond, Some(scope.time_zone.into()));
+    Ok(match args {
+        [value] => Expr::Cast(Cast::new(Box::new(value.clone()), zoned)),
+        // The format reads a wall-clock time in the session's zone.
+        [value, format] => ember_functions::parse_timestamp_in_zone(
+            value.clone(),
+            java_format(format)?,
+            scope.time_zone,
+        ),
+        _ => return Err(wrong_arguments(name, args, "1 or 2")),
+    })
+}
+
+/// A Java date pattern (`yyyy-MM-dd HH:mm:ss`) in chrono's terms (`%Y-%m-%d %H:%M:%S`):
+/// converted now when it is a literal, row by row when it is a column.
 fn java_format(pattern: &Expr) -> ConnectResult<Expr> {
-    let Expr::Literal(ScalarValue::Utf8(Some(text)), _) = pattern else {
-        return Err(SparkError::unsupported(
-            "date formats that are not literals",
-        ));
-    };
-    Ok(lit(java_to_chrono(text)))
-}
-
-pub fn java_to_chrono(pattern: &str) -> String {
-    const TOKENS: &[(&str, &str)] = &[
-        ("yyyy", "%Y"),
-        ("yy", "%y"),
-        ("MMMM", "%B"),
-        ("MMM", "%b"),
-        ("MM", "%m"),
-        ("dd", "%d"),
-        ("HH", "%H"),
-        ("hh", "%I"),
-        ("mm", "%M"),
-        ("ss", "%S"),
-        ("SSSSSS", "%6f"),
-        ("SSS", "%3f"),
-        ("EEEE", "%A"),
-        ("EEE", "%a"),
-        ("a", "%p"),
-        ("M", "%-m"),
-        ("d", "%-d"),
-        ("H", "%-H"),
-    ];
-    let mut out = String::new();
-    let mut rest = pattern;
-    'outer: while !rest.is_empty() {
-        if let Some(quoted) = rest.strip_prefix('\'') {
-            let end = quoted.find('\'').unwrap_or(quoted.len());
-            out.push_str(&quoted[..end]);
-            rest = quoted.get(end + 1..).unwrap_or("");
-            continue;
+    Ok(match pattern {
+        Expr::Literal(ScalarValue::Utf8(Some(text)), _) => {
+            lit(ember_functions::java_to_chrono(text))
         }
-        for (java, chrono) in TOKENS {
-            if let Some(after) = rest.strip_prefix(java) {
-                out.push_str(chrono);
-                rest = after;
-                continue 'outer;
-            }
-        }
-        let c = rest.chars().next().unwrap_or(' ');
-        if c == '%' {
-            out.push_str("%%");
-        } else {
-            out.push(c);
-        }
-        rest = &rest[c.len_utf8()..];
-    }
-    out
-}
-
-#[cfg(test)]
-mod tests {
-    use super::java_to_chrono;
-
-    #[test]
-    fn java_date_patterns_become_chrono_ones() {
-        assert_eq!(java_to_chrono("yyyy-MM-dd"), "%Y-%m-%d");
-        assert_eq!(java_to_chrono("dd/MM/yyyy HH:mm:ss"), "%d/%m/%Y %H:%M:%S");
-        assert_eq!(java_to_chrono("yyyy-MM-dd'T'HH:mm"), "%Y-%m-%dT%H:%M");
-    }
+        column => ember_functions::chrono_pattern_of(column.clone()),
+    })
 }

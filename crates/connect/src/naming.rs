@@ -80,6 +80,8 @@ const DEFAULT_ARGUMENTS: &[(&str, usize, &[&str])] = &[
     ("bround", 1, &["0"]),
     ("round", 1, &["0"]),
     ("regexp_extract", 2, &["1"]),
+    ("unix_timestamp", 1, &["yyyy-MM-dd HH:mm:ss"]),
+    ("to_unix_timestamp", 1, &["yyyy-MM-dd HH:mm:ss"]),
     ("regexp_extract_all", 2, &["1"]),
     ("hll_sketch_agg", 1, &["12"]),
     ("hll_union", 2, &["false"]),

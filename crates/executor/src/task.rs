@@ -94,7 +94,11 @@ impl TaskRunner {
             fetcher: self.fetcher.clone(),
         };
         let config = config.with_extension(Arc::new(env));
-        let context = SessionContext::new_with_config_rt(config, self.runtime.clone()).task_ctx();
+        let session = SessionContext::new_with_config_rt(config, self.runtime.clone());
+        // Functions that read a setting when they are made (`to_timestamp` takes the session
+        // time zone) must see the driver's settings, as they did when the plan was made.
+        ember_functions::configure_functions(&session);
+        let context = session.task_ctx();
         let plan = decode_plan(&launch.plan, &context)?;
         let batches: Vec<_> = plan
             .execute(task.partition as usize, context)?

@@ -15,8 +15,8 @@ use datafusion::logical_expr::{AggregateUDF, HigherOrderUDF, ScalarUDF, WindowUD
 
 use crate::implicit_cast::{SPARK_IMPLICIT_CASTS, with_implicit_casts};
 use crate::{
-    aggregates, array, datetime, higher_order, json, map, raise_error, regex, scaled_rounding,
-    shorthand, sketch, spark_hash, text, types,
+    aggregates, array, date_pattern, datetime, higher_order, json, map, raise_error, regex,
+    scaled_rounding, shorthand, sketch, spark_hash, text, types,
 };
 
 /// `datafusion-spark` functions Ember does not take: Ember's own analyzer rule gives `avg` and
@@ -129,6 +129,7 @@ static CATALOG: LazyLock<Catalog> = LazyLock::new(|| {
         .chain(spark_hash::functions())
         .chain(text::functions())
         .chain(json::functions())
+        .chain(date_pattern::functions())
     {
         origins.insert(f.name().to_string(), Origin::Ember);
         scalar.insert(f.name().to_string(), f);
@@ -191,6 +192,19 @@ pub fn register_spark_functions(registry: &mut dyn FunctionRegistry) -> Result<(
         registry.register_higher_order_function(f.clone())?;
     }
     Ok(())
+}
+
+/// Remakes the session's functions that read a setting when they are made (DataFusion's
+/// `to_timestamp` family takes the session time zone), so they follow the session's
+/// settings as they are now. Call it after changing settings, and on executors after
+/// applying the driver's.
+pub fn configure_functions(ctx: &datafusion::prelude::SessionContext) {
+    let state = ctx.state();
+    for function in state.scalar_functions().values() {
+        if let Some(updated) = function.inner().with_updated_config(state.config_options()) {
+            ctx.register_udf(updated);
+        }
+    }
 }
 
 /// A scalar function of the catalog by its primary name, for decoding plans on executors.

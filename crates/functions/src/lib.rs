@@ -12,6 +12,7 @@ mod aggregates;
 mod array;
 mod average;
 mod catalog;
+mod date_pattern;
 mod datetime;
 mod decimal;
 mod decimal_arithmetic;
@@ -36,9 +37,10 @@ use std::sync::Arc;
 use datafusion::logical_expr::{AggregateUDF, ScalarUDF};
 
 pub use catalog::{
-    Origin, aggregate_function, higher_order_function, origin, register_spark_functions,
-    scalar_function, window_function,
+    Origin, aggregate_function, configure_functions, higher_order_function, origin,
+    register_spark_functions, scalar_function, window_function,
 };
+pub use date_pattern::{chrono_pattern_of, java_to_chrono, parse_timestamp_in_zone};
 pub use decimal::{DecimalOp, spark_result_type};
 pub use rule::SparkNumericRule;
 pub use types::spark_type_name;

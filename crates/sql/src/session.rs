@@ -163,6 +163,7 @@ impl EmberSession {
         let mut ctx = SessionContext::new_with_config_rt(config, runtime.build_arc()?);
         ember_functions::register_spark_functions(&mut ctx)?;
         ctx.add_analyzer_rule(Arc::new(ember_functions::SparkNumericRule));
+        ember_functions::configure_functions(&ctx);
         Ok(EmberSession {
             ctx,
             conf,
@@ -174,6 +175,7 @@ impl EmberSession {
     pub fn set_option(&mut self, key: &str, value: &str) -> Result<(), SqlError> {
         let state = self.ctx.state_ref();
         state.write().config_mut().options_mut().set(key, value)?;
+        ember_functions::configure_functions(&self.ctx);
         Ok(())
     }
 
@@ -455,6 +457,7 @@ impl EmberSession {
                 .config_mut()
                 .options_mut()
                 .set(&set.variable, &set.value)?;
+            ember_functions::configure_functions(&self.ctx);
             return Ok(self.conf.set(&set.variable, &set.value, ConfSource::Sql)?);
         }
         // Validate first, so an unknown key or bad value is reported as such.
@@ -476,6 +479,7 @@ impl EmberSession {
                 apply_broadcast_threshold(&updated, state.config_mut())?;
             }
         }
+        ember_functions::configure_functions(&self.ctx);
         self.conf = updated;
         Ok(())
     }
