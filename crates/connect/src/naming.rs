@@ -118,6 +118,10 @@ pub fn spark_name_expanding_stars(e: &Expression, columns: &[String]) -> String 
 fn expand_stars(e: &mut Expression, columns: &[String]) {
     use spark_connect_proto::expression::UnresolvedAttribute;
     let arguments = match &mut e.expr_type {
+        // `count(*)` is named `count(1)`, not after the columns.
+        Some(ExprType::UnresolvedFunction(f)) if f.function_name.eq_ignore_ascii_case("count") => {
+            return;
+        }
         Some(ExprType::UnresolvedFunction(f)) => &mut f.arguments,
         Some(ExprType::CallFunction(f)) => &mut f.arguments,
         Some(ExprType::Alias(a)) => {
