@@ -230,3 +230,14 @@ def test_show_prints_binary_as_spark_does(spark, capsys):
     ).show()
     out = capsys.readouterr().out
     assert "|[61 62 0A]|[68 69]|" in out
+
+
+def test_spark_partition_id_numbers_the_slices_of_a_range(spark):
+    df = spark.range(0, 10, 1, 3).select("id", F.spark_partition_id().alias("p"))
+    assert df.columns == ["id", "p"]
+    rows = sorted((r.id, r.p) for r in df.collect())
+    # Spark's slices of 10 rows in 3: [0, 3), [3, 6), [6, 10).
+    assert rows == [(i, 0 if i < 3 else 1 if i < 6 else 2) for i in range(10)]
+    assert spark.range(4).select(F.spark_partition_id()).columns == ["SPARK_PARTITION_ID()"]
+    with pytest.raises(Exception, match="spark_partition_id"):
+        spark.range(4).where(F.spark_partition_id() == 0).collect()

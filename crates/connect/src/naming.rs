@@ -65,6 +65,7 @@ const UPPER_CASE_NAMES: &[(&str, &str)] = &[
     ("regexp", "REGEXP"),
     ("e", "E"),
     ("pi", "PI"),
+    ("spark_partition_id", "SPARK_PARTITION_ID"),
 ];
 
 /// Spark aliases whose result column shows the function's own name.

@@ -166,7 +166,8 @@ impl Planner {
                     .alias(alias.alias.as_str())?
                     .build()?)
             }
-            // Ember partitions every stage itself; the rows are the same.
+            // Ember partitions every stage itself (DataFusion's physical planning replaces
+            // a requested partitioning by the one each operator needs); the rows are the same.
             RelType::Repartition(r) => self.input(r.input.as_deref()).await,
             RelType::RepartitionByExpression(r) => self.input(r.input.as_deref()).await,
             RelType::Hint(h) => self.input(h.input.as_deref()).await,
@@ -946,15 +947,44 @@ impl Planner {
         Ok(plan)
     }
 
+    /// `spark.range(start, end, step, numPartitions)`: with `numPartitions`, Spark's slices
+    /// (contiguous runs of nearly equal length), one partition each.
     fn range(&self, range: &spark_connect_proto::Range) -> ConnectResult<LogicalPlan> {
         let start = range.start.unwrap_or(0);
         let step = if range.step == 0 { 1 } else { range.step };
+        let slices = range.num_partitions.unwrap_or(1).max(1) as i128;
+        if slices == 1 {
+            return self.range_slice(start, range.end, step);
+        }
+        let span = i128::from(range.end) - i128::from(start);
+        let step_wide = i128::from(step);
+        let count = if (span > 0) == (step_wide > 0) && span != 0 {
+            (span.abs() + step_wide.abs() - 1) / step_wide.abs()
+        } else {
+            0
+        };
+        let bound = |i: i128| -> i64 {
+            let value = i128::from(start) + (i * count / slices) * step_wide;
+            i64::try_from(value).unwrap_or(if step > 0 { i64::MAX } else { i64::MIN })
+        };
+        let mut plans = (0..slices).map(|i| self.range_slice(bound(i), bound(i + 1), step));
+        let mut union = match plans.next() {
+            Some(first) => LogicalPlanBuilder::from(first?),
+            None => return self.range_slice(start, start, step),
+        };
+        for plan in plans {
+            union = union.union(plan?)?;
+        }
+        Ok(union.build()?)
+    }
+
+    fn range_slice(&self, start: i64, end: i64, step: i64) -> ConnectResult<LogicalPlan> {
         let function = self
             .state
             .table_functions()
             .get("range")
             .ok_or_else(|| SparkError::unsupported("range()"))?;
-        let args = [lit(start), lit(range.end), lit(step)];
+        let args = [lit(start), lit(end), lit(step)];
         let provider = function.create_table_provider_with_args(
             datafusion::catalog::TableFunctionArgs::new(&args, &self.state),
         )?;

@@ -20,6 +20,7 @@ mod higher_order;
 mod implicit_cast;
 mod json;
 mod map;
+mod partition_id;
 mod raise_error;
 mod regex;
 mod round;
@@ -42,6 +43,7 @@ pub use catalog::{
 };
 pub use date_pattern::{chrono_pattern_of, java_to_chrono, parse_timestamp_in_zone};
 pub use decimal::{DecimalOp, spark_result_type};
+pub use partition_id::SPARK_PARTITION_ID;
 pub use rule::SparkNumericRule;
 pub use types::spark_type_name;
 

@@ -17,11 +17,12 @@ use datafusion_proto::physical_plan::{
 use datafusion_proto::protobuf::PhysicalPlanNode;
 use prost::Message;
 
+use crate::partition_id::PartitionIdExec;
 use crate::shuffle::{ReadMode, ShuffleReadExec, ShuffleWriteExec};
 
 #[derive(Clone, PartialEq, prost::Message)]
 struct EmberNode {
-    #[prost(oneof = "Node", tags = "1, 2")]
+    #[prost(oneof = "Node", tags = "1, 2, 3")]
     node: Option<Node>,
 }
 
@@ -31,7 +32,13 @@ enum Node {
     Write(WriteNode),
     #[prost(message, tag = "2")]
     Read(ReadNode),
+    /// A [`PartitionIdExec`]; its projection is its one input.
+    #[prost(message, tag = "3")]
+    PartitionId(PartitionIdNode),
 }
+
+#[derive(Clone, PartialEq, prost::Message)]
+struct PartitionIdNode {}
 
 #[derive(Clone, PartialEq, prost::Message)]
 struct WriteNode {
@@ -97,6 +104,12 @@ impl PhysicalExtensionCodec for EmberCodec {
                     read.partitions as usize,
                     mode,
                 )))
+            }
+            Some(Node::PartitionId(_)) => {
+                let projection = inputs.first().ok_or_else(|| {
+                    DataFusionError::Internal("PartitionIdExec without its projection".into())
+                })?;
+                Ok(Arc::new(PartitionIdExec::new(projection.clone())?))
             }
             None => Err(DataFusionError::Internal("empty Ember plan node".into())),
         }
@@ -176,6 +189,8 @@ impl PhysicalExtensionCodec for EmberCodec {
                 passthrough: read.mode() == ReadMode::Passthrough,
                 schema: schema_to_bytes(&read.schema())?,
             })
+        } else if node.downcast_ref::<PartitionIdExec>().is_some() {
+            Node::PartitionId(PartitionIdNode {})
         } else {
             return Err(DataFusionError::NotImplemented(format!(
                 "Ember cannot encode {} for distribution",

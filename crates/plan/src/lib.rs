@@ -7,6 +7,7 @@
 mod blocks;
 mod codec;
 mod flight_client;
+mod partition_id;
 mod shuffle;
 mod stages;
 
@@ -16,6 +17,7 @@ pub use blocks::{
 };
 pub use codec::{EmberCodec, decode_plan, encode_plan};
 pub use flight_client::{FlightFetcher, LocalBlocks};
+pub use partition_id::{PartitionIdExec, PartitionIdRule};
 pub use shuffle::{FetchFailedError, ReadMode, ShuffleReadExec, ShuffleWriteExec, TaskEnv};
 pub use stages::{Stage, StageDag, plan_stages};
 

@@ -160,7 +160,18 @@ impl EmberSession {
                     .with_mode(DiskManagerMode::Directories(vec![dir.into()])),
             );
         }
-        let mut ctx = SessionContext::new_with_config_rt(config, runtime.build_arc()?);
+        let state = datafusion::execution::SessionStateBuilder::new()
+            .with_config(config)
+            .with_runtime_env(runtime.build_arc()?)
+            .with_default_features()
+            .build();
+        // Last, so no other rule moves a projection calling it off its partitions.
+        let mut rules = state.physical_optimizers().to_vec();
+        rules.push(Arc::new(ember_plan::PartitionIdRule));
+        let state = datafusion::execution::SessionStateBuilder::new_from_existing(state)
+            .with_physical_optimizer_rules(rules)
+            .build();
+        let mut ctx = SessionContext::new_with_state(state);
         ember_functions::register_spark_functions(&mut ctx)?;
         ctx.add_analyzer_rule(Arc::new(ember_functions::SparkNumericRule));
         ember_functions::configure_functions(&ctx);
