@@ -319,3 +319,28 @@ def test_timestamps_read_from_text_are_in_the_session_time_zone(spark):
         assert rows[1]["ntz"] == datetime.datetime(2025, 1, 9)
     finally:
         spark.conf.unset("spark.sql.session.timeZone")
+
+
+def test_collection_and_string_forms_and_their_names(spark):
+    df = spark.createDataFrame([("SPARK_SQL", "CORE", [1, 2, 1, 3], 4)], ["x", "y", "xs", "v"])
+    out = df.select(
+        F.overlay("x", "y", 7),
+        F.reverse("xs"),
+        F.array_remove("xs", 1),
+        F.log(2.0, "v"),
+        F.lpad("y", 6, F.lit(b"uv")),
+    )
+    assert out.columns == [
+        "overlay(x, y, 7, -1)",
+        "reverse(xs)",
+        "array_remove(xs, 1)",
+        "LOG(2.0, v)",
+        "lpad(y, 6, X'7576')",
+    ]
+    assert df.agg(F.first("v", ignorenulls=True)).columns == ["first(v)"]
+    row = out.first()
+    # Spark's overlay with len -1 replaces as many characters as the replacement has.
+    assert row[0] == "SPARK_CORE"
+    assert row[1] == [3, 1, 2, 1]
+    assert row[2] == [2, 3]
+    assert row[3] == 2.0

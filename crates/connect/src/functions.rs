@@ -369,6 +369,36 @@ fn special(
                 Some(lit("g")),
             )
         }
+        // Spark's `len` of -1 (PySpark's default) replaces as many characters as `y` has.
+        "overlay" if (3..=4).contains(&args.len()) => {
+            let replacement_length = f::character_length(args[1].clone());
+            let length = match args.get(3) {
+                None => replacement_length,
+                Some(len) => Expr::Case(Case::new(
+                    None,
+                    vec![(
+                        Box::new(len.clone().lt(lit(0))),
+                        Box::new(replacement_length),
+                    )],
+                    Some(Box::new(len.clone())),
+                )),
+            };
+            f::overlay(vec![
+                args[0].clone(),
+                args[1].clone(),
+                args[2].clone(),
+                length,
+            ])
+        }
+        "reverse"
+            if args.len() == 1
+                && matches!(
+                    scope.type_of(&args[0]),
+                    Ok(DataType::List(_) | DataType::LargeList(_))
+                ) =>
+        {
+            datafusion::functions_nested::expr_fn::array_reverse(args[0].clone())
+        }
         "date_add" => date_shift(&args, false)?,
         "date_sub" => date_shift(&args, true)?,
         "datediff" => {

@@ -84,6 +84,7 @@ const DEFAULT_ARGUMENTS: &[(&str, usize, &[&str])] = &[
     ("unix_timestamp", 1, &["yyyy-MM-dd HH:mm:ss"]),
     ("to_unix_timestamp", 1, &["yyyy-MM-dd HH:mm:ss"]),
     ("regexp_extract_all", 2, &["1"]),
+    ("regexp_instr", 2, &["0"]),
     ("hll_sketch_agg", 1, &["12"]),
     ("hll_union", 2, &["false"]),
     ("hll_union_agg", 1, &["false"]),
@@ -169,6 +170,10 @@ pub fn spark_name(e: &Expression) -> String {
             Some(LiteralType::Boolean(b)) => b.to_string(),
             Some(LiteralType::Decimal(d)) => d.value.clone(),
             Some(LiteralType::Null(_)) => "NULL".into(),
+            Some(LiteralType::Binary(bytes)) => {
+                let hex: String = bytes.iter().map(|b| format!("{b:02X}")).collect();
+                format!("X'{hex}'")
+            }
             Some(LiteralType::Date(days)) => {
                 datafusion::arrow::temporal_conversions::date32_to_datetime(*days)
                     .map(|d| format!("DATE '{}'", d.format("%Y-%m-%d")))
@@ -250,8 +255,15 @@ fn function_name(name: &str, args: &[Expression], distinct: bool) -> String {
             text
         }
         ("count", [star]) if star == "*" => "count(1)".into(),
+        // PySpark sends `ignorenulls`; Spark's name leaves it out.
+        ("first" | "last" | "first_value" | "last_value" | "any_value", [a, flag])
+            if flag == "true" || flag == "false" =>
+        {
+            format!("{lower}({a})")
+        }
         ("positive", [a]) => format!("(+ {a})"),
         ("log", [a]) => format!("ln({a})"),
+        ("log", [base, a]) => format!("LOG({base}, {a})"),
         // With a scale Spark's ceil and floor are other expressions, with lower-case names.
         ("ceil" | "ceiling" | "floor", [a, b]) => format!("{lower}({a}, {b})"),
         ("assert_true", [c]) => format!("assert_true({c}, '{c}' is not true!)"),

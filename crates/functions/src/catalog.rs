@@ -42,6 +42,8 @@ const SPARK_ALIASES: &[(&str, &[&str])] = &[
     ("collect_list", &["array_agg"]),
     ("ceil", &["ceiling"]),
     ("bitwise_not", &["~"]),
+    // Spark's `array_remove` removes every occurrence.
+    ("array_remove_all", &["array_remove"]),
 ];
 
 struct Catalog {
