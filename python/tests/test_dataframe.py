@@ -241,3 +241,13 @@ def test_spark_partition_id_numbers_the_slices_of_a_range(spark):
     assert spark.range(4).select(F.spark_partition_id()).columns == ["SPARK_PARTITION_ID()"]
     with pytest.raises(Exception, match="spark_partition_id"):
         spark.range(4).where(F.spark_partition_id() == 0).collect()
+
+
+def test_na_drop_counts_nan_as_missing(spark):
+    df = spark.createDataFrame(
+        [(10, 80.0, "Alice"), (5, float("nan"), "Bob"), (None, None, "Tom"), (None, float("nan"), None)],
+        ["age", "height", "name"],
+    )
+    assert [r.name for r in df.na.drop().collect()] == ["Alice"]
+    assert sorted(r.name or "" for r in df.na.drop(how="all").collect()) == ["Alice", "Bob", "Tom"]
+    assert sorted(r.name for r in df.na.drop(subset=["name"]).collect()) == ["Alice", "Bob", "Tom"]

@@ -80,13 +80,18 @@ pub fn drop(_planner: &Planner, input: LogicalPlan, drop: &NaDrop) -> ConnectRes
         .min_non_nulls
         .map(|m| i64::from(m.max(0)))
         .unwrap_or(targets.len() as i64);
-    let present = targets.iter().fold(lit(0i64), |acc, (c, _)| {
+    // Spark counts NaN as missing too.
+    let present = targets.iter().fold(lit(0i64), |acc, (c, t)| {
+        let column = Expr::Column(c.clone());
+        let mut there = column.clone().is_not_null();
+        if t.is_floating() {
+            there = there.and(Expr::Not(Box::new(datafusion::functions::expr_fn::isnan(
+                column,
+            ))));
+        }
         acc + Expr::Case(Case::new(
             None,
-            vec![(
-                Box::new(Expr::Column(c.clone()).is_not_null()),
-                Box::new(lit(1i64)),
-            )],
+            vec![(Box::new(there), Box::new(lit(1i64)))],
             Some(Box::new(lit(0i64))),
         ))
     });
