@@ -399,6 +399,12 @@ fn special(
         {
             datafusion::functions_nested::expr_fn::array_reverse(args[0].clone())
         }
+        "extract" => {
+            let [field, source] = args.as_slice() else {
+                return Err(wrong_arguments(name, &args, "2"));
+            };
+            extract(field, source.clone())?
+        }
         "date_add" => date_shift(&args, false)?,
         "date_sub" => date_shift(&args, true)?,
         "datediff" => {
@@ -586,6 +592,51 @@ fn spark_replacement(replacement: &Expr) -> Expr {
         }
         other => other.clone(),
     }
+}
+
+/// Spark's `extract(field, source)`: an `int` for each field (Spark's names and
+/// abbreviations; `DAYOFWEEK` counts from Sunday = 1), the seconds with their fraction as
+/// `decimal(8,6)`.
+fn extract(field: &Expr, source: Expr) -> ConnectResult<Expr> {
+    use datafusion::functions::expr_fn::date_part;
+    let Expr::Literal(ScalarValue::Utf8(Some(text)), _) = field else {
+        return Err(SparkError::analysis(
+            "NON_FOLDABLE_ARGUMENT",
+            "the field of `extract` must be a constant string",
+        ));
+    };
+    let part = |p: &str| {
+        Expr::Cast(Cast::new(
+            Box::new(date_part(lit(p), source.clone())),
+            DataType::Int32,
+        ))
+    };
+    Ok(match text.to_ascii_uppercase().as_str() {
+        "YEAR" | "Y" | "YEARS" | "YR" | "YRS" => part("year"),
+        "QUARTER" | "QTR" => part("quarter"),
+        "MONTH" | "MON" | "MONS" | "MONTHS" => part("month"),
+        "WEEK" | "W" | "WEEKS" => part("week"),
+        "DAY" | "D" | "DAYS" => part("day"),
+        "DAYOFWEEK" | "DOW" => part("dow") + lit(1i32),
+        "DOY" => part("doy"),
+        "HOUR" | "H" | "HOURS" | "HR" | "HRS" => part("hour"),
+        "MINUTE" | "M" | "MIN" | "MINS" | "MINUTES" => part("minute"),
+        "SECOND" | "S" | "SEC" | "SECONDS" | "SECS" => Expr::Cast(Cast::new(
+            Box::new(
+                Expr::Cast(Cast::new(
+                    Box::new(date_part(lit("microsecond"), source)),
+                    DataType::Float64,
+                )) / lit(1_000_000f64),
+            ),
+            DataType::Decimal128(8, 6),
+        )),
+        other => {
+            return Err(SparkError::analysis(
+                "INVALID_EXTRACT_FIELD",
+                format!("[INVALID_EXTRACT_FIELD] Cannot extract {other} from {source}."),
+            ));
+        }
+    })
 }
 
 /// `to_timestamp(value [, format])` as Spark's TIMESTAMP: text without a zone is a time in

@@ -85,6 +85,7 @@ const DEFAULT_ARGUMENTS: &[(&str, usize, &[&str])] = &[
     ("to_unix_timestamp", 1, &["yyyy-MM-dd HH:mm:ss"]),
     ("regexp_extract_all", 2, &["1"]),
     ("regexp_instr", 2, &["0"]),
+    ("months_between", 2, &["true"]),
     ("hll_sketch_agg", 1, &["12"]),
     ("hll_union", 2, &["false"]),
     ("hll_union_agg", 1, &["false"]),

@@ -15,8 +15,8 @@ use datafusion::logical_expr::{AggregateUDF, HigherOrderUDF, ScalarUDF, WindowUD
 
 use crate::implicit_cast::{SPARK_IMPLICIT_CASTS, with_implicit_casts};
 use crate::{
-    aggregates, array, date_pattern, datetime, higher_order, json, map, partition_id, raise_error,
-    regex, scaled_rounding, shorthand, sketch, spark_hash, text, types,
+    aggregates, array, date_pattern, datetime, higher_order, json, map, months_between,
+    partition_id, raise_error, regex, scaled_rounding, shorthand, sketch, spark_hash, text, types,
 };
 
 /// `datafusion-spark` functions Ember does not take: Ember's own analyzer rule gives `avg` and
@@ -133,6 +133,7 @@ static CATALOG: LazyLock<Catalog> = LazyLock::new(|| {
         .chain(json::functions())
         .chain(date_pattern::functions())
         .chain(partition_id::functions())
+        .chain(months_between::functions())
     {
         origins.insert(f.name().to_string(), Origin::Ember);
         scalar.insert(f.name().to_string(), f);

@@ -20,6 +20,7 @@ mod higher_order;
 mod implicit_cast;
 mod json;
 mod map;
+mod months_between;
 mod partition_id;
 mod raise_error;
 mod regex;
