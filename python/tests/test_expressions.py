@@ -344,3 +344,22 @@ def test_collection_and_string_forms_and_their_names(spark):
     assert row[1] == [3, 1, 2, 1]
     assert row[2] == [2, 3]
     assert row[3] == 2.0
+
+
+def test_extract_months_between_and_convert_timezone(spark):
+    df = spark.createDataFrame(
+        [(datetime.datetime(2015, 4, 8, 13, 8, 15), "1997-02-28 10:30:00", "1996-10-30", "2015-04-08 15:00:00")],
+        ["ts", "d1", "d2", "hk"],
+    )
+    row = df.select(
+        F.extract(F.lit("YEAR"), "ts").alias("y"),
+        F.extract(F.lit("dow"), "ts").alias("dow"),
+        F.extract(F.lit("S"), "ts").alias("s"),
+        F.months_between("d1", "d2"),
+        F.months_between("d2", "d1", False).alias("raw"),
+        F.convert_timezone(F.lit("Asia/Hong_Kong"), F.lit("America/Los_Angeles"), "hk").alias("la"),
+    ).first()
+    assert (row.y, row.dow, row.s) == (2015, 4, decimal.Decimal("15.000000"))
+    assert row["months_between(d1, d2, true)"] == 3.94959677
+    assert abs(row.raw + 3.9495967741935) < 1e-12
+    assert row.la == datetime.datetime(2015, 4, 8, 0, 0)

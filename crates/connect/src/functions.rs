@@ -399,6 +399,27 @@ fn special(
         {
             datafusion::functions_nested::expr_fn::array_reverse(args[0].clone())
         }
+        // The wall-clock time `ts` reads in `source` (the session's zone by default), as the
+        // wall clock of `target`: a TIMESTAMP_NTZ.
+        "convert_timezone" => {
+            let (source, target, ts) = match args.as_slice() {
+                [target, ts] => (lit(scope.time_zone), target.clone(), ts.clone()),
+                [source, target, ts] => (source.clone(), target.clone(), ts.clone()),
+                _ => return Err(wrong_arguments(name, &args, "2 or 3")),
+            };
+            let naive = DataType::Timestamp(TimeUnit::Microsecond, None);
+            let catalog = |function: &str| {
+                ember_functions::scalar_function(function).ok_or_else(|| {
+                    SparkError::unsupported(format!("`{function}`, which convert_timezone needs"))
+                })
+            };
+            let utc = catalog("to_utc_timestamp")?.call(vec![
+                Expr::Cast(Cast::new(Box::new(ts), naive.clone())),
+                source,
+            ]);
+            let local = catalog("from_utc_timestamp")?.call(vec![utc, target]);
+            Expr::Cast(Cast::new(Box::new(local), naive))
+        }
         "extract" => {
             let [field, source] = args.as_slice() else {
                 return Err(wrong_arguments(name, &args, "2"));
