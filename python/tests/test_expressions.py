@@ -363,3 +363,13 @@ def test_extract_months_between_and_convert_timezone(spark):
     assert row["months_between(d1, d2, true)"] == 3.94959677
     assert abs(row.raw + 3.9495967741935) < 1e-12
     assert row.la == datetime.datetime(2015, 4, 8, 0, 0)
+
+
+def test_with_field_and_drop_fields_rebuild_structs(spark):
+    df = spark.createDataFrame([Row(a=Row(b=1, c=2, e=Row(f=4, g=5))), Row(a=None)])
+    replaced = df.select(df["a"].withField("b", F.lit(3)).alias("a"))
+    assert [r.a for r in replaced.collect()] == [Row(b=3, c=2, e=Row(f=4, g=5)), None]
+    dropped = df.select(F.col("a").dropFields("b", "e.g").alias("a"))
+    assert [r.a for r in dropped.collect()] == [Row(c=2, e=Row(f=4)), None]
+    added = df.select(df["a"].withField("d", F.lit(4)).alias("a")).first().a
+    assert added == Row(b=1, c=2, e=Row(f=4, g=5), d=4)

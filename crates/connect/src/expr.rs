@@ -158,6 +158,15 @@ impl Scope<'_> {
                 extract_value(self, child, key)
             }
             ExprType::Window(window) => self.window(window),
+            ExprType::UpdateFields(update) => {
+                let base = self.required(update.struct_expression.as_deref(), "withField")?;
+                let value = match update.value_expression.as_deref() {
+                    Some(v) => Some(self.expr(v)?),
+                    None => None,
+                };
+                let path = split_identifier(&update.field_name);
+                self.update_field(base, &path, value)
+            }
             ExprType::UnresolvedStar(_) => Err(SparkError::analysis(
                 "INVALID_USAGE_OF_STAR_OR_REGEX",
                 "[INVALID_USAGE_OF_STAR_OR_REGEX] `*` can only be used in a select list or count(*).",
@@ -336,6 +345,77 @@ impl Scope<'_> {
     }
 
     /// The type of `e` here.
+    /// `withField(path, value)` (`value` given) or `dropFields(path)` on the struct `base`:
+    /// the struct rebuilt field by field, a null struct staying null, as Spark's
+    /// `UpdateFields`. A new field goes last; dropping a field that is not there changes
+    /// nothing.
+    fn update_field(
+        &self,
+        base: Expr,
+        path: &[String],
+        value: Option<Expr>,
+    ) -> ConnectResult<Expr> {
+        use datafusion::functions::core::expr_fn::get_field;
+        let datafusion::arrow::datatypes::DataType::Struct(fields) = self.type_of(&base)? else {
+            return Err(SparkError::analysis(
+                "DATATYPE_MISMATCH.UNEXPECTED_INPUT_TYPE",
+                format!(
+                    "withField/dropFields need a struct, not {}",
+                    crate::types::simple_string(&self.type_of(&base)?)
+                ),
+            ));
+        };
+        let Some((head, rest)) = path.split_first() else {
+            return Err(SparkError::analysis(
+                "INVALID_FIELD_NAME",
+                "withField/dropFields need a field name",
+            ));
+        };
+        let mut parts = Vec::new();
+        let mut found = false;
+        for field in fields.iter() {
+            let current = get_field(base.clone(), field.name().as_str());
+            if !field.name().eq_ignore_ascii_case(head) {
+                parts.extend([lit(field.name().as_str()), current]);
+                continue;
+            }
+            found = true;
+            match (rest.is_empty(), &value) {
+                (true, Some(v)) => parts.extend([lit(field.name().as_str()), v.clone()]),
+                (true, None) => {}
+                (false, _) => parts.extend([
+                    lit(field.name().as_str()),
+                    self.update_field(current, rest, value.clone())?,
+                ]),
+            }
+        }
+        if !found {
+            match (rest.is_empty(), value) {
+                (true, Some(v)) => parts.extend([lit(head.as_str()), v]),
+                (true, None) => {}
+                (false, _) => {
+                    return Err(SparkError::analysis(
+                        "FIELD_NOT_FOUND",
+                        format!("[FIELD_NOT_FOUND] No such struct field `{head}`."),
+                    ));
+                }
+            }
+        }
+        if parts.is_empty() {
+            return Err(SparkError::analysis(
+                "DATATYPE_MISMATCH.CANNOT_DROP_ALL_FIELDS",
+                "[DATATYPE_MISMATCH.CANNOT_DROP_ALL_FIELDS] Cannot drop all fields in struct.",
+            ));
+        }
+        let rebuilt = datafusion::functions::expr_fn::named_struct(parts);
+        // A null struct stays null (CASE without ELSE is null where the struct is).
+        Ok(Expr::Case(datafusion::logical_expr::Case::new(
+            None,
+            vec![(Box::new(base.is_not_null()), Box::new(rebuilt))],
+            None,
+        )))
+    }
+
     pub fn type_of(&self, e: &Expr) -> ConnectResult<datafusion::arrow::datatypes::DataType> {
         Ok(e.get_type(self.schema)?)
     }
