@@ -251,3 +251,10 @@ def test_na_drop_counts_nan_as_missing(spark):
     assert [r.name for r in df.na.drop().collect()] == ["Alice"]
     assert sorted(r.name or "" for r in df.na.drop(how="all").collect()) == ["Alice", "Bob", "Tom"]
     assert sorted(r.name for r in df.na.drop(subset=["name"]).collect()) == ["Alice", "Bob", "Tom"]
+
+
+def test_struct_fields_are_named_with_a_dot_and_map_values_with_brackets(spark):
+    df = spark.createDataFrame([Row(r=Row(a=1, b="b"), m={"k": 2}, xs=[5, 6])])
+    out = df.select(df.r.a, df.r.getField("b"), df.m["k"], df.xs[0])
+    assert out.columns == ["r.a", "r.b", "m[k]", "xs[0]"]
+    assert tuple(out.first()) == (1, "b", 2, 5)

@@ -1091,7 +1091,9 @@ pub fn named(expr: Expr, source: &Expression, scope: &Scope<'_>) -> Expr {
     match &expr {
         Expr::Column(_) | Expr::Alias(_) => expr,
         _ => {
-            let name = crate::naming::spark_name_expanding_stars(source, &scope.column_names());
+            let name = struct_field_name(&expr, source, scope).unwrap_or_else(|| {
+                crate::naming::spark_name_expanding_stars(source, &scope.column_names())
+            });
             if name.is_empty() {
                 expr
             } else {
@@ -1099,6 +1101,28 @@ pub fn named(expr: Expr, source: &Expression, scope: &Scope<'_>) -> Expr {
             }
         }
     }
+}
+
+/// Spark names a struct's field `s.f` (`df.s.f`, `s.getField("f")`), where a map's value or
+/// an array's element is `m[k]`; which it is shows only in the resolved expression.
+fn struct_field_name(expr: &Expr, source: &Expression, scope: &Scope<'_>) -> Option<String> {
+    use spark_connect_proto::expression::ExprType;
+    let Some(ExprType::UnresolvedExtractValue(extract)) = &source.expr_type else {
+        return None;
+    };
+    let Expr::ScalarFunction(call) = expr else {
+        return None;
+    };
+    if call.name() != "get_field" {
+        return None;
+    }
+    let child = call.args.first()?;
+    if !matches!(scope.type_of(child), Ok(DataType::Struct(_))) {
+        return None;
+    }
+    let child_name = spark_name(extract.child.as_deref()?);
+    let key = spark_name(extract.extraction.as_deref()?);
+    Some(format!("{child_name}.{key}"))
 }
 
 fn strip_aliases(exprs: Vec<Expr>) -> Vec<Expr> {
