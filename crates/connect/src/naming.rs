@@ -156,7 +156,23 @@ fn expand_stars(e: &mut Expression, columns: &[String]) {
     *arguments = out;
 }
 
+/// The name Spark gives `e` as a result column. A cast of a named column keeps the column's
+/// name (`col("x").cast("int")` is `x`, as Spark's analyzer aliases it); deeper down a cast
+/// is `CAST(x AS INT)`.
 pub fn spark_name(e: &Expression) -> String {
+    if let Some(ExprType::Cast(cast)) = &e.expr_type
+        && let Some(child) = cast.expr.as_deref()
+        && matches!(
+            child.expr_type,
+            Some(ExprType::UnresolvedAttribute(_) | ExprType::Alias(_))
+        )
+    {
+        return expression_name(child);
+    }
+    expression_name(e)
+}
+
+fn expression_name(e: &Expression) -> String {
     let Some(kind) = &e.expr_type else {
         return String::new();
     };
@@ -189,7 +205,7 @@ pub fn spark_name(e: &Expression) -> String {
         ExprType::ExpressionString(s) => s.expression.clone(),
         ExprType::UnresolvedStar(_) => "*".into(),
         ExprType::Cast(c) => {
-            let inner = c.expr.as_deref().map(spark_name).unwrap_or_default();
+            let inner = c.expr.as_deref().map(expression_name).unwrap_or_default();
             let target = match &c.cast_to_type {
                 Some(CastToType::TypeStr(s)) => s.to_uppercase(),
                 Some(CastToType::Type(t)) => crate::types::to_arrow(t, "UTC")
@@ -199,7 +215,7 @@ pub fn spark_name(e: &Expression) -> String {
             };
             format!("CAST({inner} AS {target})")
         }
-        ExprType::SortOrder(o) => o.child.as_deref().map(spark_name).unwrap_or_default(),
+        ExprType::SortOrder(o) => o.child.as_deref().map(expression_name).unwrap_or_default(),
         ExprType::UnresolvedFunction(f) => {
             function_name(&f.function_name, &f.arguments, f.is_distinct)
         }
@@ -207,19 +223,22 @@ pub fn spark_name(e: &Expression) -> String {
         ExprType::Window(w) => w
             .window_function
             .as_deref()
-            .map(spark_name)
+            .map(expression_name)
             .unwrap_or_default(),
         ExprType::UnresolvedExtractValue(x) => format!(
             "{}[{}]",
-            x.child.as_deref().map(spark_name).unwrap_or_default(),
-            x.extraction.as_deref().map(spark_name).unwrap_or_default()
+            x.child.as_deref().map(expression_name).unwrap_or_default(),
+            x.extraction
+                .as_deref()
+                .map(expression_name)
+                .unwrap_or_default()
         ),
         _ => "expr".into(),
     }
 }
 
 fn function_name(name: &str, args: &[Expression], distinct: bool) -> String {
-    let mut names: Vec<String> = args.iter().map(spark_name).collect();
+    let mut names: Vec<String> = args.iter().map(expression_name).collect();
     let lower = name.to_ascii_lowercase();
     if let Some((_, given, defaults)) = DEFAULT_ARGUMENTS.iter().find(|(n, _, _)| *n == lower)
         && names.len() >= *given
