@@ -21,6 +21,7 @@ mod session;
 mod show;
 mod sources;
 mod sql;
+mod sql_naming;
 mod stat_functions;
 mod stats;
 mod types;

@@ -202,7 +202,10 @@ fn expression_name(e: &Expression) -> String {
             .pop()
             .unwrap_or_default(),
         ExprType::Alias(a) => a.name.first().cloned().unwrap_or_default(),
-        ExprType::ExpressionString(s) => s.expression.clone(),
+        ExprType::ExpressionString(s) => match crate::sql_naming::parsed(&s.expression) {
+            Some(parsed) => spark_name(&parsed),
+            None => s.expression.clone(),
+        },
         ExprType::UnresolvedStar(_) => "*".into(),
         ExprType::Cast(c) => {
             let inner = c.expr.as_deref().map(expression_name).unwrap_or_default();
