@@ -373,3 +373,11 @@ def test_with_field_and_drop_fields_rebuild_structs(spark):
     assert [r.a for r in dropped.collect()] == [Row(c=2, e=Row(f=4)), None]
     added = df.select(df["a"].withField("d", F.lit(4)).alias("a")).first().a
     assert added == Row(b=1, c=2, e=Row(f=4, g=5), d=4)
+
+
+def test_json_tuple_makes_columns_and_regexp_names(spark):
+    df = spark.createDataFrame([("1", '{"f1": "v1", "f2": "v2"}'), ("2", '{"f1": "v3"}')], ["key", "js"])
+    rows = df.select(df.key, F.json_tuple(df.js, "f1", "f2")).orderBy("key").collect()
+    assert rows == [Row(key="1", c0="v1", c1="v2"), Row(key="2", c0="v3", c1=None)]
+    named = df.select(F.regexp_like("js", F.lit("v1")), F.regexp_replace("js", "v", "w"))
+    assert named.columns == ["REGEXP_LIKE(js, v1)", "regexp_replace(js, v, w, 1)"]

@@ -519,6 +519,12 @@ impl Planner {
                 continue;
             }
             let converted = scope.exprs(std::slice::from_ref(e))?;
+            if let [call] = converted.as_slice()
+                && let Some(columns) = json_tuple_columns(call, &scope)?
+            {
+                exprs.extend(columns);
+                continue;
+            }
             if converted.len() == 1 {
                 exprs.push(named(
                     converted.into_iter().next().unwrap_or_else(|| lit(0)),
@@ -1101,6 +1107,29 @@ pub fn named(expr: Expr, source: &Expression, scope: &Scope<'_>) -> Expr {
             }
         }
     }
+}
+
+/// `json_tuple(json, 'f1', 'f2', …)` in a select list is a generator of one row with columns
+/// `c0`, `c1`, …, as in Spark; `datafusion-spark`'s returns them as one struct.
+fn json_tuple_columns(call: &Expr, scope: &Scope<'_>) -> ConnectResult<Option<Vec<Expr>>> {
+    let Expr::ScalarFunction(function) = call else {
+        return Ok(None);
+    };
+    if function.name() != "json_tuple" {
+        return Ok(None);
+    }
+    let DataType::Struct(fields) = scope.type_of(call)? else {
+        return Ok(None);
+    };
+    Ok(Some(
+        fields
+            .iter()
+            .map(|f| {
+                datafusion::functions::core::expr_fn::get_field(call.clone(), f.name().as_str())
+                    .alias(f.name())
+            })
+            .collect(),
+    ))
 }
 
 /// Spark names a struct's field `s.f` (`df.s.f`, `s.getField("f")`), where a map's value or
