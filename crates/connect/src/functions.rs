@@ -202,11 +202,26 @@ fn operator(scope: &Scope<'_>, name: &str, args: &[Expr]) -> ConnectResult<Optio
                     "`{name}` needs a pattern"
                 )));
             }
+            // The optional third argument is the escape character.
+            let escape = match args.get(2) {
+                None => None,
+                Some(Expr::Literal(ScalarValue::Utf8(Some(text)), _))
+                    if text.chars().count() == 1 =>
+                {
+                    text.chars().next()
+                }
+                Some(_) => {
+                    return Err(SparkError::analysis(
+                        "INVALID_ESCAPE_CHAR",
+                        format!("the escape character of `{name}` must be one constant character"),
+                    ));
+                }
+            };
             return Ok(Some(Expr::Like(Like::new(
                 false,
                 Box::new(args[0].clone()),
                 Box::new(args[1].clone()),
-                None,
+                escape,
                 name == "ilike",
             ))));
         }
