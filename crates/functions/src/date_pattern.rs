@@ -76,10 +76,7 @@ impl ScalarUDFImpl for ParseTimestamp {
         use arrow::array::TimestampMicrosecondBuilder;
         use chrono::TimeZone;
         let rows = args.number_rows;
-        let all_scalar = args
-            .args
-            .iter()
-            .all(|a| matches!(a, ColumnarValue::Scalar(_)));
+        let all_scalar = crate::columnar::all_scalar(&args.args);
         let column = |i: usize| -> Result<arrow::array::StringArray> {
             let array = cast(&args.args[i].to_array(rows)?, &DataType::Utf8)?;
             Ok(array.as_string::<i32>().clone())
@@ -122,14 +119,7 @@ impl ScalarUDFImpl for ParseTimestamp {
             builder.append_value(instant.timestamp_micros());
         }
         let result = Arc::new(builder.finish().with_timezone_opt(zone_type.clone()));
-        if all_scalar {
-            Ok(ColumnarValue::Scalar(ScalarValue::try_from_array(
-                result.as_ref(),
-                0,
-            )?))
-        } else {
-            Ok(ColumnarValue::Array(result))
-        }
+        crate::columnar::finish(result, all_scalar)
     }
 }
 

@@ -12,6 +12,7 @@ mod aggregates;
 mod array;
 mod average;
 mod catalog;
+mod columnar;
 mod date_pattern;
 mod datetime;
 mod decimal;

@@ -11,7 +11,7 @@ use arrow::array::{Array, AsArray, BooleanArray, Float64Builder};
 use arrow::compute::cast;
 use arrow::datatypes::{DataType, TimeUnit, TimestampMicrosecondType};
 use chrono::{Datelike, NaiveDateTime, TimeZone, Timelike};
-use datafusion::common::{Result, ScalarValue, exec_err, plan_err};
+use datafusion::common::{Result, plan_err};
 use datafusion::logical_expr::{
     ColumnarValue, ScalarFunctionArgs, ScalarUDF, ScalarUDFImpl, Signature, Volatility,
 };
@@ -82,10 +82,7 @@ impl ScalarUDFImpl for MonthsBetween {
 
     fn invoke_with_args(&self, args: ScalarFunctionArgs) -> Result<ColumnarValue> {
         let rows = args.number_rows;
-        let all_scalar = args
-            .args
-            .iter()
-            .all(|a| matches!(a, ColumnarValue::Scalar(_)));
+        let all_scalar = crate::columnar::all_scalar(&args.args);
         let wall_clock = |i: usize| -> Result<Vec<Option<NaiveDateTime>>> {
             let array = args.args[i].to_array(rows)?;
             let zone = match array.data_type() {
@@ -122,15 +119,7 @@ impl ScalarUDFImpl for MonthsBetween {
                 _ => builder.append_null(),
             }
         }
-        let result = builder.finish();
-        if all_scalar {
-            match result.iter().next() {
-                Some(v) => Ok(ColumnarValue::Scalar(ScalarValue::Float64(v))),
-                None => exec_err!("`months_between` had no row"),
-            }
-        } else {
-            Ok(ColumnarValue::Array(Arc::new(result)))
-        }
+        crate::columnar::finish(Arc::new(builder.finish()), all_scalar)
     }
 }
 

@@ -60,10 +60,7 @@ impl ScalarUDFImpl for SparkHash {
 
     fn invoke_with_args(&self, args: ScalarFunctionArgs) -> Result<ColumnarValue> {
         let rows = args.number_rows;
-        let all_scalar = args
-            .args
-            .iter()
-            .all(|a| matches!(a, ColumnarValue::Scalar(_)));
+        let all_scalar = crate::columnar::all_scalar(&args.args);
         let mut hashes = vec![SEED; rows];
         for arg in &args.args {
             let array = arg.to_array(rows)?;
@@ -71,14 +68,7 @@ impl ScalarUDFImpl for SparkHash {
                 *hash = hash_value(&array, row, *hash)?;
             }
         }
-        let result = Int32Array::from(hashes);
-        if all_scalar {
-            Ok(ColumnarValue::Scalar(
-                datafusion::common::ScalarValue::Int32(result.iter().next().flatten()),
-            ))
-        } else {
-            Ok(ColumnarValue::Array(Arc::new(result)))
-        }
+        crate::columnar::finish(Arc::new(Int32Array::from(hashes)), all_scalar)
     }
 }
 

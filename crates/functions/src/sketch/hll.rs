@@ -191,9 +191,7 @@ impl HllUnionSketcher {
 impl Sketcher for HllUnionSketcher {
     fn update(&mut self, args: &[ArrayRef]) -> Result<()> {
         if let Some(sketches) = args.first() {
-            for bytes in super::images(sketches)?.into_iter().flatten() {
-                self.merge(&bytes)?;
-            }
+            self.merge_column(sketches)?;
         }
         Ok(())
     }

@@ -17,7 +17,7 @@ use datasketches::common::SearchCriteria;
 use datasketches::kll::{KllFloat, KllSketch, KllValue};
 
 use super::sketch_aggregate::{CheckTypes, NewSketcher, Sketcher, sketch_aggregate};
-use super::{image, images, invalid_buffer, literal_argument, size_parameter, sketch_error};
+use super::{image, invalid_buffer, literal_argument, size_parameter, sketch_error};
 use crate::row_function::{Evaluate, ReturnType, expect_binaries, row_function};
 
 const DEFAULT_K: i64 = 200;
@@ -361,9 +361,7 @@ impl<T: Item> Sketcher for KllSketcher<T> {
             return Ok(());
         };
         if self.rows_are_sketches {
-            for bytes in images(values)?.into_iter().flatten() {
-                self.merge(&bytes)?;
-            }
+            self.merge_column(values)?;
         } else {
             for item in T::column(values)?.into_iter().flatten() {
                 self.sketch.update(item);

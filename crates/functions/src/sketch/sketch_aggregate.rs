@@ -20,6 +20,13 @@ pub trait Sketcher: Send + Sync + std::fmt::Debug {
     fn update(&mut self, args: &[ArrayRef]) -> Result<()>;
     /// Merges another sketch's image (a partial aggregate, or an input sketch).
     fn merge(&mut self, image: &[u8]) -> Result<()>;
+    /// Merges every sketch of a binary column (nulls are no sketch).
+    fn merge_column(&mut self, sketches: &ArrayRef) -> Result<()> {
+        for image in images(sketches)?.into_iter().flatten() {
+            self.merge(&image)?;
+        }
+        Ok(())
+    }
     /// The sketch's binary image; `None` while the sketch is the identity of its merge
     /// (an intersection that has seen nothing), which partial states leave out.
     fn image(&self) -> Result<Option<Vec<u8>>>;
@@ -132,10 +139,7 @@ impl Accumulator for SketchAccumulator {
         let [state] = states else {
             return exec_err!("the state of `{}` is one sketch", self.name);
         };
-        for image in images(state)?.into_iter().flatten() {
-            self.sketcher.merge(&image)?;
-        }
-        Ok(())
+        self.sketcher.merge_column(state)
     }
 
     fn state(&mut self) -> Result<Vec<ScalarValue>> {

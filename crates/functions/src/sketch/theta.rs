@@ -17,8 +17,7 @@ use datasketches::theta::{
 
 use super::sketch_aggregate::{Sketcher, sketch_aggregate};
 use super::{
-    KeyKinds, for_each_key, image, images, invalid_buffer, literal_argument, size_parameter,
-    sketch_error,
+    KeyKinds, for_each_key, image, invalid_buffer, literal_argument, size_parameter, sketch_error,
 };
 use crate::row_function::{expect_binaries, row_function};
 
@@ -217,9 +216,7 @@ impl Sketcher for ThetaSketcher {
             return Ok(());
         };
         if self.rows_are_sketches {
-            for bytes in images(values)?.into_iter().flatten() {
-                self.merge(&bytes)?;
-            }
+            self.merge_column(values)?;
             Ok(())
         } else {
             for_each_key(values, |_, key| self.sketch.update(key))
@@ -260,9 +257,7 @@ struct ThetaIntersectionSketcher {
 impl Sketcher for ThetaIntersectionSketcher {
     fn update(&mut self, args: &[ArrayRef]) -> Result<()> {
         if let Some(sketches) = args.first() {
-            for bytes in images(sketches)?.into_iter().flatten() {
-                self.merge(&bytes)?;
-            }
+            self.merge_column(sketches)?;
         }
         Ok(())
     }

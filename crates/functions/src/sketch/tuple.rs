@@ -26,8 +26,7 @@ use datasketches::tuple::{
 use super::sketch_aggregate::{CheckTypes, NewSketcher, Sketcher, sketch_aggregate};
 use super::theta::{INVALID_LG_NOM_ENTRIES, lg_nom_entries};
 use super::{
-    KeyKinds, for_each_key, image, images, invalid_buffer, literal_argument, sketch_error,
-    text_value,
+    KeyKinds, for_each_key, image, invalid_buffer, literal_argument, sketch_error, text_value,
 };
 use crate::row_function::{Evaluate, ReturnType, expect_binaries, row_function};
 
@@ -553,9 +552,7 @@ impl<N: Number> Sketcher for TupleSketcher<N> {
                 })
             }
             _ => {
-                for bytes in images(first)?.into_iter().flatten() {
-                    self.merge(&bytes)?;
-                }
+                self.merge_column(first)?;
                 Ok(())
             }
         }
@@ -611,9 +608,7 @@ impl<N: Number> std::fmt::Debug for TupleIntersectionSketcher<N> {
 impl<N: Number> Sketcher for TupleIntersectionSketcher<N> {
     fn update(&mut self, args: &[ArrayRef]) -> Result<()> {
         if let Some(sketches) = args.first() {
-            for bytes in images(sketches)?.into_iter().flatten() {
-                self.merge(&bytes)?;
-            }
+            self.merge_column(sketches)?;
         }
         Ok(())
     }
