@@ -193,9 +193,10 @@ impl Scope<'_> {
 
     /// A SQL expression (`selectExpr`, `expr()`, `filter("a > 1")`).
     pub fn sql(&self, text: &str) -> ConnectResult<Expr> {
+        let text = ember_sql::rewrite_typed_literals(text);
         let expr = self
             .state
-            .create_logical_expr(text, self.schema)
+            .create_logical_expr(&text, self.schema)
             .map_err(SparkError::from)?;
         Ok(expr)
     }

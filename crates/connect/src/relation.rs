@@ -870,6 +870,7 @@ impl Planner {
 
     async fn sql(&mut self, sql: &spark_connect_proto::Sql) -> ConnectResult<LogicalPlan> {
         let (text, params) = crate::sql::bind(self, sql)?;
+        let text = ember_sql::rewrite_typed_literals(&text);
         let dialect = self.state.config().options().sql_parser.dialect;
         let mut statement = self.state.sql_to_statement(&text, &dialect)?;
         ember_sql::rewrite_spark_sql(&mut statement);

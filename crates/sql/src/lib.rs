@@ -12,6 +12,7 @@ mod output;
 mod session;
 mod spark_sql;
 mod tables;
+mod typed_literals;
 
 pub use databases::{
     DEFAULT_CATALOG, DEFAULT_DATABASE, create_database, database_exists, database_names,
@@ -22,3 +23,4 @@ pub use output::{FileFormat, PendingOutput, PrintFormat, ResultPrinter, write_st
 pub use session::{EmberSession, Outcome, PlanExecutor, Script, StatementKind};
 pub use spark_sql::{drop_table, managed_directory, rewrite_spark_sql, truncate_table};
 pub use tables::{TableFormat, TableSpec};
+pub use typed_literals::rewrite_typed_literals;

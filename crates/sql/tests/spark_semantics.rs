@@ -318,3 +318,16 @@ async fn json_functions_follow_sparks_paths_and_keep_key_order() {
         ]
     );
 }
+
+#[tokio::test]
+async fn typed_numeric_literals_have_sparks_types() {
+    let got = cells(
+        "select typeof(1L) a, typeof(1S) b, typeof(1Y) c, typeof(1.5D) d, typeof(1.5BD) e, \
+         typeof(1.5e3) f, 1.5e3 + 1L as g, '2L' as h",
+    )
+    .await;
+    assert_eq!(
+        got,
+        ["bigint", "smallint", "tinyint", "double", "decimal(2,1)", "double", "1501.0", "2L"]
+    );
+}
