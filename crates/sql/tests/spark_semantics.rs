@@ -328,6 +328,15 @@ async fn typed_numeric_literals_have_sparks_types() {
     .await;
     assert_eq!(
         got,
-        ["bigint", "smallint", "tinyint", "double", "decimal(2,1)", "double", "1501.0", "2L"]
+        [
+            "bigint",
+            "smallint",
+            "tinyint",
+            "double",
+            "decimal(2,1)",
+            "double",
+            "1501.0",
+            "2L"
+        ]
     );
 }
