@@ -2,6 +2,9 @@
 //! Spark's own function documentation, merges of partial aggregates, and clear errors for
 //! bad parameters and for bytes that are not sketches.
 
+mod common;
+
+use common::cells;
 use ember_config::EmberConf;
 use ember_sql::EmberSession;
 
@@ -11,22 +14,6 @@ async fn run(sql: &str) -> datafusion::error::Result<Vec<arrow::array::RecordBat
         .run_script(sql)
         .await
         .map_err(|e| datafusion::error::DataFusionError::External(Box::new(e)))
-}
-
-/// The cells of the first row, as text.
-async fn cells(sql: &str) -> Vec<String> {
-    let batches = run(sql).await.expect(sql);
-    let text = arrow::util::pretty::pretty_format_batches(&batches)
-        .expect("printable")
-        .to_string();
-    let row = text
-        .lines()
-        .nth(3)
-        .unwrap_or_else(|| panic!("no row in\n{text}"));
-    row.trim_matches('|')
-        .split('|')
-        .map(|c| c.trim().to_string())
-        .collect()
 }
 
 async fn error(sql: &str) -> String {

@@ -5,10 +5,9 @@ use arrow::datatypes::{DataType, Int64Type};
 use ember_config::EmberConf;
 use ember_sql::EmberSession;
 
-async fn rows(sql: &str) -> Vec<arrow::array::RecordBatch> {
-    let mut session = EmberSession::new(EmberConf::default()).expect("session");
-    session.run_script(sql).await.expect(sql)
-}
+mod common;
+
+use common::{cells, rows};
 
 #[tokio::test]
 async fn decimals_widened_by_sparks_rules_still_compare() {
@@ -49,21 +48,6 @@ async fn ranking_functions_are_ints() {
     for field in batches[0].schema().fields() {
         assert_eq!(field.data_type(), &DataType::Int32, "{}", field.name());
     }
-}
-
-/// The cells of a one-row result as the pretty printer shows them (an empty string is NULL).
-async fn cells(sql: &str) -> Vec<String> {
-    let text = arrow::util::pretty::pretty_format_batches(&rows(sql).await)
-        .expect("printable")
-        .to_string();
-    let row = text
-        .lines()
-        .nth(3)
-        .unwrap_or_else(|| panic!("no row in\n{text}"));
-    row.trim_matches('|')
-        .split('|')
-        .map(|c| c.trim().to_string())
-        .collect()
 }
 
 #[tokio::test]

@@ -86,37 +86,13 @@ pub fn aggregate_functions() -> Vec<Arc<AggregateUDF>> {
                 ),
                 None => plan_err!("`{name}` takes a column and an optional lgNomEntries"),
             },
-            |name, args| {
-                let lg_k = aggregate_lg_nom_entries(name, args)?;
-                let sketch = ThetaSketchBuilder::default()
-                    .lg_k(lg_k)
-                    .build()
-                    .map_err(|e| sketch_error(INVALID_LG_NOM_ENTRIES, e))?;
-                Ok(Box::new(ThetaSketcher {
-                    lg_k,
-                    rows_are_sketches: false,
-                    sketch,
-                    merged: None,
-                }))
-            },
+            |name, args| new_theta_sketcher(name, args, false),
         ),
         sketch_aggregate(
             "theta_union_agg",
             &[1, 2],
             |name, types| expect_binaries(name, types, 1),
-            |name, args| {
-                let lg_k = aggregate_lg_nom_entries(name, args)?;
-                let sketch = ThetaSketchBuilder::default()
-                    .lg_k(lg_k)
-                    .build()
-                    .map_err(|e| sketch_error(INVALID_LG_NOM_ENTRIES, e))?;
-                Ok(Box::new(ThetaSketcher {
-                    lg_k,
-                    rows_are_sketches: true,
-                    sketch,
-                    merged: None,
-                }))
-            },
+            |name, args| new_theta_sketcher(name, args, true),
         ),
         sketch_aggregate(
             "theta_intersection_agg",
@@ -129,6 +105,25 @@ pub fn aggregate_functions() -> Vec<Arc<AggregateUDF>> {
             },
         ),
     ]
+}
+
+/// `theta_sketch_agg` (rows are values) or `theta_union_agg` (rows are sketches).
+fn new_theta_sketcher(
+    name: &str,
+    args: &AccumulatorArgs,
+    rows_are_sketches: bool,
+) -> Result<Box<dyn Sketcher>> {
+    let lg_k = aggregate_lg_nom_entries(name, args)?;
+    let sketch = ThetaSketchBuilder::default()
+        .lg_k(lg_k)
+        .build()
+        .map_err(|e| sketch_error(INVALID_LG_NOM_ENTRIES, e))?;
+    Ok(Box::new(ThetaSketcher {
+        lg_k,
+        rows_are_sketches,
+        sketch,
+        merged: None,
+    }))
 }
 
 fn aggregate_lg_nom_entries(name: &str, args: &AccumulatorArgs) -> Result<u8> {
