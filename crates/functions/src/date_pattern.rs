@@ -17,20 +17,25 @@ use datafusion::logical_expr::{
 };
 
 pub fn functions() -> Vec<Arc<ScalarUDF>> {
-    vec![
-        Arc::new(ScalarUDF::from(DatePattern {
-            signature: Signature::new(TypeSignature::String(1), Volatility::Immutable),
-        })),
-        Arc::new(ScalarUDF::from(ParseTimestamp {
-            signature: Signature::new(TypeSignature::String(3), Volatility::Immutable),
-        })),
-    ]
+    vec![date_pattern_udf(), parse_timestamp_udf()]
+}
+
+fn date_pattern_udf() -> Arc<ScalarUDF> {
+    Arc::new(ScalarUDF::from(DatePattern {
+        signature: Signature::new(TypeSignature::String(1), Volatility::Immutable),
+    }))
+}
+
+fn parse_timestamp_udf() -> Arc<ScalarUDF> {
+    Arc::new(ScalarUDF::from(ParseTimestamp {
+        signature: Signature::new(TypeSignature::String(3), Volatility::Immutable),
+    }))
 }
 
 /// `spark_parse_timestamp(text, chrono_pattern, zone)`: a `Timestamp(µs, zone)`.
 pub fn parse_timestamp_in_zone(text: Expr, chrono_pattern: Expr, zone: &str) -> Expr {
     Expr::ScalarFunction(datafusion::logical_expr::expr::ScalarFunction::new_udf(
-        functions().remove(1),
+        parse_timestamp_udf(),
         vec![text, chrono_pattern, datafusion::logical_expr::lit(zone)],
     ))
 }
@@ -126,7 +131,7 @@ impl ScalarUDFImpl for ParseTimestamp {
 /// `spark_date_pattern(pattern)`: the chrono pattern of each row's Java pattern.
 pub fn chrono_pattern_of(pattern: Expr) -> Expr {
     Expr::ScalarFunction(datafusion::logical_expr::expr::ScalarFunction::new_udf(
-        functions().remove(0),
+        date_pattern_udf(),
         vec![pattern],
     ))
 }

@@ -139,6 +139,12 @@ async fn bad_parameters_and_foreign_bytes_are_clear_errors() {
     )
     .await;
     assert!(e.contains("median"), "{e}");
+    // A size that is not a constant is refused, not replaced by the default.
+    let e = error(
+        "select tuple_sketch_agg_double(k, s, cast(k as int), 'sum') from (values (12, 1.0)) as t(k, s)",
+    )
+    .await;
+    assert!(e.contains("constant integer"), "{e}");
     let e = error("select hll_sketch_agg(v) from (values (1.5)) as t(v)").await;
     assert!(e.contains("hll_sketch_agg"), "{e}");
     for reader in [

@@ -113,7 +113,7 @@ fn new_theta_sketcher(
     args: &AccumulatorArgs,
     rows_are_sketches: bool,
 ) -> Result<Box<dyn Sketcher>> {
-    let lg_k = aggregate_lg_nom_entries(name, args)?;
+    let lg_k = aggregate_lg_nom_entries(name, args, 1)?;
     let sketch = ThetaSketchBuilder::default()
         .lg_k(lg_k)
         .build()
@@ -126,23 +126,29 @@ fn new_theta_sketcher(
     }))
 }
 
-fn aggregate_lg_nom_entries(name: &str, args: &AccumulatorArgs) -> Result<u8> {
-    let lg = size_parameter(
-        literal_argument(args.exprs, 1),
-        args.exprs.len() > 1,
-        DEFAULT_LG_NOM_ENTRIES,
-        LG_NOM_ENTRIES_RANGE,
-        INVALID_LG_NOM_ENTRIES,
+/// The constant `lgNomEntries` argument of an aggregate at `at`, 12 when absent; a value
+/// that is not a constant integer is an error, not the default.
+pub(super) fn aggregate_lg_nom_entries(
+    name: &str,
+    args: &AccumulatorArgs,
+    at: usize,
+) -> Result<u8> {
+    lg_nom_entries_of(
         name,
-    )?;
-    Ok(lg as u8)
+        literal_argument(args.exprs, at),
+        args.exprs.len() > at,
+    )
 }
 
 /// The `lgNomEntries` argument of a scalar set operation, 12 when absent.
 pub(super) fn lg_nom_entries(name: &str, value: Option<&ScalarValue>) -> Result<u8> {
+    lg_nom_entries_of(name, value, value.is_some())
+}
+
+fn lg_nom_entries_of(name: &str, value: Option<&ScalarValue>, present: bool) -> Result<u8> {
     let lg = size_parameter(
         value,
-        value.is_some(),
+        present,
         DEFAULT_LG_NOM_ENTRIES,
         LG_NOM_ENTRIES_RANGE,
         INVALID_LG_NOM_ENTRIES,

@@ -24,7 +24,7 @@ use datasketches::tuple::{
 };
 
 use super::sketch_aggregate::{CheckTypes, NewSketcher, Sketcher, sketch_aggregate};
-use super::theta::{INVALID_LG_NOM_ENTRIES, lg_nom_entries};
+use super::theta::{INVALID_LG_NOM_ENTRIES, aggregate_lg_nom_entries, lg_nom_entries};
 use super::{
     KeyKinds, for_each_key, image, invalid_buffer, literal_argument, sketch_error, text_value,
 };
@@ -464,7 +464,7 @@ fn difference<N: Number, const THETA: bool>(
 
 /// The constant `lgNomEntries` and mode of an aggregate, at `lg_at` and `lg_at + 1`.
 fn aggregate_options(name: &str, args: &AccumulatorArgs, lg_at: usize) -> Result<(u8, Mode)> {
-    let lg_k = lg_nom_entries(name, literal_argument(args.exprs, lg_at))?;
+    let lg_k = aggregate_lg_nom_entries(name, args, lg_at)?;
     let mode = Mode::parse(name, literal_argument(args.exprs, lg_at + 1))?;
     Ok((lg_k, mode))
 }
