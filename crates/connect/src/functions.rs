@@ -6,7 +6,7 @@ use datafusion::arrow::datatypes::{DataType, TimeUnit};
 use datafusion::execution::FunctionRegistry;
 use datafusion::logical_expr::expr::{InList, Like};
 use datafusion::logical_expr::{
-    Between, BinaryExpr, Case, Cast, Expr, ExprFunctionExt, Operator, binary_expr,
+    Between, BinaryExpr, Case, Cast, Expr, ExprFunctionExt, Operator, TryCast, binary_expr,
 };
 use datafusion::prelude::lit;
 use datafusion::scalar::ScalarValue;
@@ -459,9 +459,34 @@ fn special(
             [value, format] => f::to_date(vec![value.clone(), java_format(format)?]),
             _ => return Err(wrong_arguments(name, &args, "1 or 2")),
         },
+        // NULL for text that is not a date.
+        "try_to_date" => match args.as_slice() {
+            [value] => Expr::TryCast(TryCast::new(Box::new(value.clone()), DataType::Date32)),
+            [value, format] => Expr::Cast(Cast::new(
+                Box::new(ember_functions::try_parse_timestamp_in_zone(
+                    value.clone(),
+                    java_format(format)?,
+                    "UTC",
+                )),
+                DataType::Date32,
+            )),
+            _ => return Err(wrong_arguments(name, &args, "1 or 2")),
+        },
         // A timestamp without a zone in its text is a time in the session's zone (Spark's
         // TIMESTAMP, `_ltz`); `_ntz` keeps it as it reads.
         "to_timestamp" | "to_timestamp_ltz" => session_timestamp(scope, name, &args)?,
+        "try_to_timestamp" => match args.as_slice() {
+            [value] => Expr::TryCast(TryCast::new(
+                Box::new(value.clone()),
+                DataType::Timestamp(TimeUnit::Microsecond, Some(scope.time_zone.into())),
+            )),
+            [value, format] => ember_functions::try_parse_timestamp_in_zone(
+                value.clone(),
+                java_format(format)?,
+                scope.time_zone,
+            ),
+            _ => return Err(wrong_arguments(name, &args, "1 or 2")),
+        },
         "to_timestamp_ntz" => match args.as_slice() {
             [value] => Expr::Cast(Cast::new(
                 Box::new(value.clone()),

@@ -88,6 +88,8 @@ const DEFAULT_ARGUMENTS: &[(&str, usize, &[&str])] = &[
     ("regexp_instr", 2, &["0"]),
     ("regexp_replace", 3, &["1"]),
     ("months_between", 2, &["true"]),
+    ("listagg", 1, &["NULL"]),
+    ("string_agg", 1, &["NULL"]),
     ("hll_sketch_agg", 1, &["12"]),
     ("hll_union", 2, &["false"]),
     ("hll_union_agg", 1, &["false"]),

@@ -15,8 +15,9 @@ use datafusion::logical_expr::{AggregateUDF, HigherOrderUDF, ScalarUDF, WindowUD
 
 use crate::implicit_cast::{SPARK_IMPLICIT_CASTS, with_implicit_casts};
 use crate::{
-    aggregates, array, date_pattern, datetime, higher_order, json, map, months_between,
-    partition_id, raise_error, regex, scaled_rounding, shorthand, sketch, spark_hash, text, types,
+    aggregates, array, bitmap, date_pattern, datetime, element_at, higher_order, json, listagg,
+    map, months_between, partition_id, raise_error, regex, scaled_rounding, shorthand, sketch,
+    spark_hash, string_predicates, text, types,
 };
 
 /// `datafusion-spark` functions Ember does not take: Ember's own analyzer rule gives `avg` and
@@ -32,8 +33,6 @@ const SPARK_ALIASES: &[(&str, &[&str])] = &[
     ("approx_distinct", &["approx_count_distinct"]),
     ("bool_and", &["every"]),
     ("bool_or", &["some", "any"]),
-    ("starts_with", &["startswith"]),
-    ("ends_with", &["endswith"]),
     ("signum", &["sign"]),
     ("nvl", &["ifnull"]),
     ("lower", &["lcase"]),
@@ -134,6 +133,9 @@ static CATALOG: LazyLock<Catalog> = LazyLock::new(|| {
         .chain(date_pattern::functions())
         .chain(partition_id::functions())
         .chain(months_between::functions())
+        .chain(bitmap::functions())
+        .chain(element_at::functions())
+        .chain(string_predicates::functions())
     {
         origins.insert(f.name().to_string(), Origin::Ember);
         scalar.insert(f.name().to_string(), f);
@@ -146,6 +148,8 @@ static CATALOG: LazyLock<Catalog> = LazyLock::new(|| {
         .into_iter()
         .chain(aggregates::functions())
         .chain(sketch::aggregate_functions())
+        .chain(bitmap::aggregate_functions())
+        .chain(listagg::aggregate_functions())
     {
         origins.insert(f.name().to_string(), Origin::Ember);
         aggregate.insert(f.name().to_string(), f);

@@ -17,7 +17,11 @@ use datafusion::logical_expr::{
 };
 
 pub fn functions() -> Vec<Arc<ScalarUDF>> {
-    vec![date_pattern_udf(), parse_timestamp_udf()]
+    vec![
+        date_pattern_udf(),
+        parse_timestamp_udf(false),
+        parse_timestamp_udf(true),
+    ]
 }
 
 fn date_pattern_udf() -> Arc<ScalarUDF> {
@@ -26,28 +30,46 @@ fn date_pattern_udf() -> Arc<ScalarUDF> {
     }))
 }
 
-fn parse_timestamp_udf() -> Arc<ScalarUDF> {
+/// The parser that fails on text its pattern does not read, or (`tolerant`, for Spark's
+/// `try_` functions) answers NULL for it.
+fn parse_timestamp_udf(tolerant: bool) -> Arc<ScalarUDF> {
     Arc::new(ScalarUDF::from(ParseTimestamp {
+        tolerant,
         signature: Signature::new(TypeSignature::String(3), Volatility::Immutable),
     }))
 }
 
 /// `spark_parse_timestamp(text, chrono_pattern, zone)`: a `Timestamp(µs, zone)`.
 pub fn parse_timestamp_in_zone(text: Expr, chrono_pattern: Expr, zone: &str) -> Expr {
+    parse_with(parse_timestamp_udf(false), text, chrono_pattern, zone)
+}
+
+/// `spark_try_parse_timestamp(text, chrono_pattern, zone)`: as [`parse_timestamp_in_zone`],
+/// with NULL for text the pattern does not read.
+pub fn try_parse_timestamp_in_zone(text: Expr, chrono_pattern: Expr, zone: &str) -> Expr {
+    parse_with(parse_timestamp_udf(true), text, chrono_pattern, zone)
+}
+
+fn parse_with(parser: Arc<ScalarUDF>, text: Expr, chrono_pattern: Expr, zone: &str) -> Expr {
     Expr::ScalarFunction(datafusion::logical_expr::expr::ScalarFunction::new_udf(
-        parse_timestamp_udf(),
+        parser,
         vec![text, chrono_pattern, datafusion::logical_expr::lit(zone)],
     ))
 }
 
 #[derive(Debug, PartialEq, Eq, Hash)]
 struct ParseTimestamp {
+    tolerant: bool,
     signature: Signature,
 }
 
 impl ScalarUDFImpl for ParseTimestamp {
     fn name(&self) -> &str {
-        "spark_parse_timestamp"
+        if self.tolerant {
+            "spark_try_parse_timestamp"
+        } else {
+            "spark_parse_timestamp"
+        }
     }
 
     fn signature(&self) -> &Signature {
@@ -103,6 +125,10 @@ impl ScalarUDFImpl for ParseTimestamp {
                     .map(|d| d.and_time(chrono::NaiveTime::MIN))
             });
             let Ok(wall_clock) = wall_clock else {
+                if self.tolerant {
+                    builder.append_null();
+                    continue;
+                }
                 return datafusion::common::exec_err!(
                     "[CANNOT_PARSE_TIMESTAMP] Text '{text}' could not be parsed with the pattern of the format. Use `try_to_timestamp` to tolerate invalid input string and return NULL instead."
                 );

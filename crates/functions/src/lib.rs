@@ -11,15 +11,18 @@
 mod aggregates;
 mod array;
 mod average;
+mod bitmap;
 mod catalog;
 mod columnar;
 mod date_pattern;
 mod datetime;
 mod decimal;
 mod decimal_arithmetic;
+mod element_at;
 mod higher_order;
 mod implicit_cast;
 mod json;
+mod listagg;
 mod map;
 mod months_between;
 mod partition_id;
@@ -32,6 +35,7 @@ mod scaled_rounding;
 mod shorthand;
 mod sketch;
 mod spark_hash;
+mod string_predicates;
 mod text;
 mod types;
 
@@ -43,7 +47,9 @@ pub use catalog::{
     Origin, aggregate_function, configure_functions, higher_order_function, origin,
     register_spark_functions, scalar_function, window_function,
 };
-pub use date_pattern::{chrono_pattern_of, java_to_chrono, parse_timestamp_in_zone};
+pub use date_pattern::{
+    chrono_pattern_of, java_to_chrono, parse_timestamp_in_zone, try_parse_timestamp_in_zone,
+};
 pub use decimal::{DecimalOp, spark_result_type};
 pub use partition_id::SPARK_PARTITION_ID;
 pub use rule::SparkNumericRule;

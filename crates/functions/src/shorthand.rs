@@ -80,7 +80,7 @@ impl ScalarUDFImpl for Shorthand {
     }
 }
 
-fn shorthand(
+pub(crate) fn shorthand(
     name: &'static str,
     aliases: &[&str],
     signature: Signature,
@@ -97,7 +97,7 @@ fn shorthand(
 }
 
 /// A signature taking any of `counts` arguments of one kind (`TypeSignature::Any`, …).
-fn arities(
+pub(crate) fn arities(
     kind: fn(usize) -> TypeSignature,
     counts: &[usize],
     volatility: Volatility,
@@ -105,7 +105,7 @@ fn arities(
     Signature::one_of(counts.iter().map(|n| kind(*n)).collect(), volatility)
 }
 
-fn one<const N: usize>(name: &str, args: Vec<Expr>) -> Result<[Expr; N]> {
+pub(crate) fn one<const N: usize>(name: &str, args: Vec<Expr>) -> Result<[Expr; N]> {
     let count = args.len();
     args.try_into()
         .or_else(|_| plan_err!("`{name}` takes {N} argument(s), not {count}"))
@@ -210,7 +210,7 @@ fn epoch_functions() -> Vec<Arc<ScalarUDF>> {
 }
 
 /// A catalog function called on already-typed arguments.
-fn catalog_call(name: &str, args: Vec<Expr>) -> Result<Expr> {
+pub(crate) fn catalog_call(name: &str, args: Vec<Expr>) -> Result<Expr> {
     match crate::scalar_function(name) {
         Some(f) => Ok(f.call(args)),
         None => plan_err!("the catalog has no `{name}`"),
@@ -297,7 +297,7 @@ fn binary(_: &[DataType]) -> Result<DataType> {
     Ok(DataType::Binary)
 }
 
-fn element_type(t: &DataType) -> Result<DataType> {
+pub(crate) fn element_type(t: &DataType) -> Result<DataType> {
     match t {
         DataType::List(f) | DataType::LargeList(f) | DataType::FixedSizeList(f, _) => {
             Ok(f.data_type().clone())
@@ -563,6 +563,30 @@ fn collection_and_string_functions() -> Vec<Arc<ScalarUDF>> {
                 .otherwise(raise)
             },
         ),
+        // Strings are UTF-8 already; bytes become a string, or fail (NULL for `try_`).
+        shorthand(
+            "validate_utf8",
+            &[],
+            Signature::any(1, Volatility::Immutable),
+            utf8,
+            |args, _| {
+                let [a] = one("validate_utf8", args)?;
+                Ok(cast(a, DataType::Utf8))
+            },
+        ),
+        shorthand(
+            "try_validate_utf8",
+            &[],
+            Signature::any(1, Volatility::Immutable),
+            utf8,
+            |args, _| {
+                let [a] = one("try_validate_utf8", args)?;
+                Ok(Expr::TryCast(datafusion::logical_expr::TryCast::new(
+                    Box::new(a),
+                    DataType::Utf8,
+                )))
+            },
+        ),
         shorthand(
             "dayname",
             &[],
@@ -584,7 +608,7 @@ fn collection_and_string_functions() -> Vec<Arc<ScalarUDF>> {
     ]
 }
 
-fn cast(expr: Expr, to: DataType) -> Expr {
+pub(crate) fn cast(expr: Expr, to: DataType) -> Expr {
     Expr::Cast(Cast::new(Box::new(expr), to))
 }
 

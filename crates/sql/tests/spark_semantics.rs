@@ -324,3 +324,42 @@ async fn typed_numeric_literals_have_sparks_types() {
         ]
     );
 }
+
+#[tokio::test]
+async fn element_at_counts_from_one_and_fails_past_the_end_unless_tried() {
+    let got = cells(
+        "select element_at(array(1, 2, 3), 1) a, element_at(array(1, 2, 3), -1) b, \
+         try_element_at(array(1, 2, 3), 4) c, try_element_at(array(1), 0) d, \
+         element_at(map('a', 1.0), 'a') e, element_at(map('a', 1.0), 'z') f",
+    )
+    .await;
+    assert_eq!(got, ["1", "3", "", "", "1.0", ""]);
+    let mut session = EmberSession::new(EmberConf::default()).expect("session");
+    for (sql, class) in [
+        (
+            "select element_at(array(1, 2), 5)",
+            "INVALID_ARRAY_INDEX_IN_ELEMENT_AT",
+        ),
+        ("select element_at(array(1, 2), 0)", "INVALID_INDEX_OF_ZERO"),
+    ] {
+        let err = session.run_script(sql).await.expect_err(sql);
+        assert!(err.to_string().contains(class), "{sql}: {err}");
+    }
+}
+
+#[tokio::test]
+async fn listagg_joins_strings_and_bytes_and_bitmaps_combine() {
+    let got = cells(
+        "select listagg(s, '-') a, string_agg(s) b, hex(listagg(x, X'42')) c, \
+         bitmap_count(bitmap_construct_agg(bitmap_bit_position(n))) d \
+         from values ('a', X'01', 1), (null, X'02', 2), ('c', X'03', 2) as t(s, x, n)",
+    )
+    .await;
+    assert_eq!(got, ["a-c", "ac", "0142024203", "2"]);
+    let got = cells(
+        "select startswith(X'0102', X'01') a, endswith(X'0102', X'01') b, \
+         contains('Spark SQL', 'k S') c, contains(X'010203', X'0203') d",
+    )
+    .await;
+    assert_eq!(got, ["true", "false", "true", "true"]);
+}
