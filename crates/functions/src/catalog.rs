@@ -17,7 +17,7 @@ use crate::implicit_cast::{SPARK_IMPLICIT_CASTS, with_implicit_casts};
 use crate::{
     aggregates, array, bitmap, date_pattern, datetime, element_at, higher_order, json, listagg,
     map, months_between, partition_id, raise_error, regex, scaled_rounding, shorthand, sketch,
-    spark_hash, string_predicates, text, types,
+    spark_hash, string_predicates, text, types, xpath,
 };
 
 /// `datafusion-spark` functions Ember does not take: Ember's own analyzer rule gives `avg` and
@@ -135,6 +135,7 @@ static CATALOG: LazyLock<Catalog> = LazyLock::new(|| {
         .chain(months_between::functions())
         .chain(bitmap::functions())
         .chain(element_at::functions())
+        .chain(xpath::functions())
         .chain(string_predicates::functions())
     {
         origins.insert(f.name().to_string(), Origin::Ember);

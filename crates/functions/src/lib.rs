@@ -38,6 +38,7 @@ mod spark_hash;
 mod string_predicates;
 mod text;
 mod types;
+mod xpath;
 
 use std::sync::Arc;
 

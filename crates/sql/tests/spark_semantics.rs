@@ -363,3 +363,23 @@ async fn listagg_joins_strings_and_bytes_and_bitmaps_combine() {
     .await;
     assert_eq!(got, ["true", "false", "true", "true"]);
 }
+
+#[tokio::test]
+async fn xpath_functions_follow_xpath_one_and_javas_node_values() {
+    let got = cells(
+        "select xpath('<a><b>b1</b><b>b2</b></a>', 'a/b') a, \
+         xpath('<a><b id=\"1\">b1</b><b id=\"2\"/></a>', 'a/b/@id') b, \
+         xpath_string('<a><b>x</b><b>y</b></a>', 'a/b') c, \
+         xpath_int('<a><b>1.9</b><b>2</b></a>', 'sum(a/b)') d, \
+         xpath_int('<a>x</a>', 'a') e, xpath_double('<a>x</a>', 'a') f, \
+         xpath_boolean('<a><b/></a>', 'a/c') g, xpath_string('', 'a') h",
+    )
+    .await;
+    assert_eq!(got, ["[, ]", "[1, 2]", "x", "3", "0", "NaN", "false", ""]);
+    let mut session = EmberSession::new(EmberConf::default()).expect("session");
+    let err = session
+        .run_script("select xpath_string('<a><b></a>', 'a')")
+        .await
+        .expect_err("not XML");
+    assert!(err.to_string().contains("INVALID_XML_DOCUMENT"), "{err}");
+}
