@@ -381,3 +381,23 @@ def test_json_tuple_makes_columns_and_regexp_names(spark):
     assert rows == [Row(key="1", c0="v1", c1="v2"), Row(key="2", c0="v3", c1=None)]
     named = df.select(F.regexp_like("js", F.lit("v1")), F.regexp_replace("js", "v", "w"))
     assert named.columns == ["REGEXP_LIKE(js, v1)", "regexp_replace(js, v, w, 1)"]
+
+
+def test_time_values_round_trip_and_compute_as_spark(spark):
+    from pyspark.sql.types import TimeType
+    df = spark.createDataFrame([(datetime.time(14, 30, 0, 500000),), (None,)], ["t"])
+    assert df.schema["t"].dataType == TimeType()
+    assert df.collect() == [Row(t=datetime.time(14, 30, 0, 500000)), Row(t=None)]
+    got = df.where("t is not null").select(
+        F.hour("t"), F.minute("t"), F.second("t"), F.time_to_micros("t"), F.typeof("t"),
+        F.time_trunc(F.lit("HOUR"), "t").alias("hour_start"),
+        F.time_diff(F.lit("MINUTE"), F.to_time(F.lit("12:00:00")), "t").alias("since_noon"),
+    ).first()
+    assert tuple(got) == (14, 30, 0, 52200500000, "time(6)", datetime.time(14), 150)
+    shown = spark.sql("select time '06:30:45.887' a, make_time(1, 2, 3.5) b").collect()
+    assert shown == [Row(a=datetime.time(6, 30, 45, 887000), b=datetime.time(1, 2, 3, 500000))]
+    assert spark.sql("select try_to_time('nope') t").first().t is None
+    with pytest.raises(Exception, match="CANNOT_PARSE_TIME"):
+        spark.sql("select to_time('nope')").collect()
+    with pytest.raises(Exception, match="DATETIME_FIELD_OUT_OF_BOUNDS"):
+        spark.sql("select make_time(25, 0, 0)").collect()

@@ -367,14 +367,31 @@ fn plan_error(message: &str) -> SparkError {
 }
 
 fn cast_error(message: &str) -> SparkError {
+    let text = match spark_cast_message(message) {
+        Some(spark) => spark,
+        None => format!("{message}."),
+    };
     SparkError::new(
         SparkClass::NumberFormat,
         "CAST_INVALID_INPUT",
         "22018",
         format!(
-            "[CAST_INVALID_INPUT] {message}. Use `try_cast` to tolerate malformed input and return NULL instead."
+            "[CAST_INVALID_INPUT] {text} Use `try_cast` to tolerate malformed input and return NULL instead."
         ),
     )
+}
+
+/// Arrow's "Cannot cast string 'x' to value of Int32 type" in Spark's words, with Spark's
+/// type names.
+fn spark_cast_message(message: &str) -> Option<String> {
+    let rest = message.strip_prefix("Cannot cast string '")?;
+    let (value, rest) = rest.rsplit_once("' to value of ")?;
+    let arrow_type = rest.strip_suffix(" type")?;
+    let data_type: datafusion::arrow::datatypes::DataType = arrow_type.parse().ok()?;
+    Some(format!(
+        "The value '{value}' of the type \"STRING\" cannot be cast to \"{}\" because it is malformed. Correct the value as per the syntax, or change its target type.",
+        ember_functions::spark_type_name(&data_type).to_uppercase()
+    ))
 }
 
 /// The error classes Ember's own functions raise, written first in their messages.

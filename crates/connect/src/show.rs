@@ -17,6 +17,18 @@ pub fn format_options() -> FormatOptions<'static> {
         .with_null("NULL")
         .with_timestamp_format(Some("%Y-%m-%d %H:%M:%S%.f"))
         .with_timestamp_tz_format(Some("%Y-%m-%d %H:%M:%S%.f"))
+        .with_time_format(Some("%H:%M:%S%.f"))
+}
+
+/// A time's fraction as Spark prints it: without trailing zeros (`14:30:00.5`).
+fn trim_fraction(mut text: String) -> String {
+    if let Some(dot) = text.rfind('.')
+        && text[dot + 1..].bytes().all(|b| b.is_ascii_digit())
+    {
+        let kept = text.trim_end_matches('0').len();
+        text.truncate(if kept == dot + 1 { dot } else { kept });
+    }
+    text
 }
 
 pub async fn show_string(
@@ -117,6 +129,11 @@ fn spark_cell(
                 .collect::<Result<Vec<_>, ArrowError>>()?;
             Ok(format!("{{{}}}", pairs.join(", ")))
         }
+        DataType::Time32(_) | DataType::Time64(_) | DataType::Timestamp(_, _) => Ok(trim_fraction(
+            ArrayFormatter::try_new(array, options)?
+                .value(row)
+                .to_string(),
+        )),
         _ => Ok(ArrayFormatter::try_new(array, options)?
             .value(row)
             .to_string()),
@@ -232,4 +249,20 @@ fn vertical(
     }
     out.push_str(&footer(more, wanted));
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::trim_fraction;
+
+    #[test]
+    fn fractions_lose_trailing_zeros_and_empty_ones_their_dot() {
+        assert_eq!(trim_fraction("14:30:00.500000000".into()), "14:30:00.5");
+        assert_eq!(trim_fraction("14:30:00.000".into()), "14:30:00");
+        assert_eq!(
+            trim_fraction("2015-04-08 13:08:15".into()),
+            "2015-04-08 13:08:15"
+        );
+        assert_eq!(trim_fraction("06:30:45.887".into()), "06:30:45.887");
+    }
 }

@@ -49,6 +49,10 @@ pub fn to_spark(data_type: &DataType) -> ConnectResult<SparkType> {
         DataType::Date32 | DataType::Date64 => Kind::Date(spark::Date::default()),
         DataType::Timestamp(_, Some(_)) => Kind::Timestamp(spark::Timestamp::default()),
         DataType::Timestamp(_, None) => Kind::TimestampNtz(spark::TimestampNtz::default()),
+        DataType::Time32(_) | DataType::Time64(_) => Kind::Time(spark::Time {
+            precision: Some(6),
+            ..Default::default()
+        }),
         DataType::Interval(IntervalUnit::YearMonth) => {
             Kind::YearMonthInterval(spark::YearMonthInterval {
                 start_field: Some(0),
@@ -138,6 +142,7 @@ pub fn to_arrow(spark_type: &SparkType, time_zone: &str) -> ConnectResult<DataTy
         Kind::TimestampNtz(_) | Kind::TimestampNtzNanos(_) => {
             DataType::Timestamp(TimeUnit::Microsecond, None)
         }
+        Kind::Time(_) => DataType::Time64(TimeUnit::Nanosecond),
         Kind::YearMonthInterval(_) => DataType::Interval(IntervalUnit::YearMonth),
         Kind::DayTimeInterval(_) => DataType::Duration(TimeUnit::Microsecond),
         Kind::CalendarInterval(_) => DataType::Interval(IntervalUnit::MonthDayNano),
@@ -237,6 +242,7 @@ pub fn wire_type(data_type: &DataType, time_zone: &str) -> DataType {
         }
         DataType::Timestamp(_, None) => DataType::Timestamp(TimeUnit::Microsecond, None),
         DataType::Duration(_) => DataType::Duration(TimeUnit::Microsecond),
+        DataType::Time32(_) | DataType::Time64(_) => DataType::Time64(TimeUnit::Nanosecond),
         DataType::Dictionary(_, value) => wire_type(value, time_zone),
         DataType::List(f) | DataType::LargeList(f) | DataType::FixedSizeList(f, _) => {
             DataType::List(Arc::new(Field::new(
@@ -525,6 +531,14 @@ impl<'a> TypeParser<'a> {
                 DataType::Timestamp(TimeUnit::Microsecond, Some(self.time_zone.into()))
             }
             "timestamp_ntz" => DataType::Timestamp(TimeUnit::Microsecond, None),
+            // Held as Arrow's `Time64(ns)`, as DataFusion and PySpark hold times.
+            "time" => {
+                if self.eat('(') {
+                    self.number()?;
+                    self.expect(')')?;
+                }
+                DataType::Time64(TimeUnit::Nanosecond)
+            }
             "void" | "null" => DataType::Null,
             "decimal" | "dec" | "numeric" => {
                 if self.eat('(') {
@@ -617,6 +631,7 @@ mod tests {
             "date",
             "timestamp",
             "timestamp_ntz",
+            "time(6)",
             "array<double>",
             "map<string,bigint>",
             "struct<a:int,b:string>",

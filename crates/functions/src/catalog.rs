@@ -17,7 +17,7 @@ use crate::implicit_cast::{SPARK_IMPLICIT_CASTS, with_implicit_casts};
 use crate::{
     aggregates, array, bitmap, date_pattern, datetime, element_at, higher_order, json, listagg,
     map, months_between, partition_id, raise_error, regex, scaled_rounding, shorthand, sketch,
-    spark_hash, string_predicates, text, types, xpath,
+    spark_hash, string_predicates, text, time_of_day, types, xpath,
 };
 
 /// `datafusion-spark` functions Ember does not take: Ember's own analyzer rule gives `avg` and
@@ -111,6 +111,14 @@ static CATALOG: LazyLock<Catalog> = LazyLock::new(|| {
         }
     }
 
+    // Spark's `hour`, `minute` and `second` read TIME values as well as timestamps.
+    for name in ["hour", "minute", "second"] {
+        if let Some(f) = scalar.get(name) {
+            let wrapped = time_of_day::reading_times_too(f.clone());
+            scalar.insert(name.to_string(), wrapped);
+        }
+    }
+
     // `ceil`/`floor` with a scale, over the one-argument kernels just taken.
     let (ceil, floor) = (scalar.get("ceil").cloned(), scalar.get("floor").cloned());
     for f in scaled_rounding::functions(ceil, floor) {
@@ -136,6 +144,7 @@ static CATALOG: LazyLock<Catalog> = LazyLock::new(|| {
         .chain(bitmap::functions())
         .chain(element_at::functions())
         .chain(xpath::functions())
+        .chain(time_of_day::functions())
         .chain(string_predicates::functions())
     {
         origins.insert(f.name().to_string(), Origin::Ember);

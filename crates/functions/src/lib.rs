@@ -37,6 +37,7 @@ mod sketch;
 mod spark_hash;
 mod string_predicates;
 mod text;
+mod time_of_day;
 mod types;
 mod xpath;
 

@@ -29,6 +29,7 @@ pub fn spark_type_name(data_type: &DataType) -> String {
         DataType::Date32 | DataType::Date64 => "date".into(),
         DataType::Timestamp(_, Some(_)) => "timestamp".into(),
         DataType::Timestamp(_, None) => "timestamp_ntz".into(),
+        DataType::Time32(_) | DataType::Time64(_) => "time(6)".into(),
         DataType::List(f) | DataType::LargeList(f) => {
             format!("array<{}>", spark_type_name(f.data_type()))
         }
