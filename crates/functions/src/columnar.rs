@@ -20,3 +20,12 @@ pub fn finish(result: ArrayRef, all_scalar: bool) -> Result<ColumnarValue> {
         Ok(ColumnarValue::Array(result))
     }
 }
+
+/// Whether a type is one of Arrow's binary types.
+pub fn is_binary(t: &arrow::datatypes::DataType) -> bool {
+    use arrow::datatypes::DataType;
+    matches!(
+        t,
+        DataType::Binary | DataType::LargeBinary | DataType::BinaryView
+    )
+}

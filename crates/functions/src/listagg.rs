@@ -15,17 +15,12 @@ use datafusion::logical_expr::{
 };
 use datafusion::physical_expr::expressions::Literal;
 
+use crate::columnar::is_binary;
+
 #[derive(Debug, PartialEq, Eq, Hash)]
 struct ListAgg {
     signature: Signature,
     aliases: Vec<String>,
-}
-
-fn is_binary(t: &DataType) -> bool {
-    matches!(
-        t,
-        DataType::Binary | DataType::LargeBinary | DataType::BinaryView
-    )
 }
 
 fn is_text(t: &DataType) -> bool {

@@ -12,7 +12,7 @@ use datafusion::logical_expr::{
     ColumnarValue, ScalarFunctionArgs, ScalarUDF, ScalarUDFImpl, Signature, Volatility,
 };
 
-use crate::columnar::{all_scalar, finish};
+use crate::columnar::{all_scalar, finish, is_binary};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 enum Test {
@@ -39,13 +39,6 @@ struct StringPredicate {
     /// DataFusion's function for two strings.
     strings: Arc<ScalarUDF>,
     signature: Signature,
-}
-
-fn is_binary(t: &DataType) -> bool {
-    matches!(
-        t,
-        DataType::Binary | DataType::LargeBinary | DataType::BinaryView
-    )
 }
 
 impl ScalarUDFImpl for StringPredicate {
