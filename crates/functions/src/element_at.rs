@@ -55,12 +55,10 @@ fn expand(name: &str, args: Vec<Expr>, info: &SimplifyContext, tolerant: bool) -
     }
     let index = cast(at, DataType::Int64);
     let length = cast(cardinality(collection.clone()), DataType::Int64);
-    let outside = index
-        .clone()
-        .eq(lit(0i64))
-        .or(datafusion::functions::math::expr_fn::abs(index.clone()).gt(length.clone()));
+    let is_zero = index.clone().eq(lit(0i64));
+    let is_past_end = datafusion::functions::math::expr_fn::abs(index.clone()).gt(length.clone());
     if tolerant {
-        return when(!outside, array_element(collection, index)).end();
+        return when(!(is_zero.or(is_past_end)), array_element(collection, index)).end();
     }
     let zero = catalog_call(
         "raise_error",
@@ -82,11 +80,8 @@ fn expand(name: &str, args: Vec<Expr>, info: &SimplifyContext, tolerant: bool) -
     )?;
     // The errors are typed as the element, so folding a constant call keeps the type.
     let element = element_type(&collection_type)?;
-    when(index.clone().eq(lit(0i64)), cast(zero, element.clone()))
-        .when(
-            datafusion::functions::math::expr_fn::abs(index.clone()).gt(length),
-            cast(past_end, element),
-        )
+    when(is_zero, cast(zero, element.clone()))
+        .when(is_past_end, cast(past_end, element))
         .otherwise(array_element(collection, index))
 }
 

@@ -342,18 +342,16 @@ pub fn functions() -> Vec<Arc<ScalarUDF>> {
     all
 }
 
-/// Nanoseconds since midnight of each time in `array`, for tests and callers that hold one.
-#[cfg(test)]
-fn nanos(array: &arrow::array::ArrayRef) -> Vec<Option<i64>> {
-    array
-        .as_primitive::<Time64NanosecondType>()
-        .iter()
-        .collect()
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn nanos(array: &arrow::array::ArrayRef) -> Vec<Option<i64>> {
+        array
+            .as_primitive::<Time64NanosecondType>()
+            .iter()
+            .collect()
+    }
 
     #[test]
     fn text_reads_as_iso_or_by_pattern() {
