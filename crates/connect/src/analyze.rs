@@ -51,6 +51,7 @@ fn wire(schema: &Schema, time_zone: &str) -> Schema {
             .map(|f| {
                 f.as_ref()
                     .clone()
+                    .with_name(crate::naming::client_name(f.name()))
                     .with_data_type(types::wire_type(f.data_type(), time_zone))
             })
             .collect::<Vec<_>>(),

@@ -7,6 +7,7 @@ use std::collections::BTreeMap;
 use datafusion::arrow::error::ArrowError;
 use datafusion::common::SchemaError;
 use datafusion::error::DataFusionError;
+use ember_functions::type_syntax::TypeSyntaxError;
 use prost::Message;
 
 /// The Java exception a Spark server would raise; PySpark picks its exception from these.
@@ -264,6 +265,25 @@ impl From<DataFusionError> for SparkError {
 impl From<ArrowError> for SparkError {
     fn from(error: ArrowError) -> SparkError {
         classify(DataFusionError::ArrowError(Box::new(error), None))
+    }
+}
+
+impl From<TypeSyntaxError> for SparkError {
+    fn from(error: TypeSyntaxError) -> SparkError {
+        match error {
+            TypeSyntaxError::Syntax { .. } => SparkError::new(
+                SparkClass::Parse,
+                "PARSE_SYNTAX_ERROR",
+                "42601",
+                error.to_string(),
+            ),
+            TypeSyntaxError::DecimalOutOfRange { .. } => {
+                SparkError::analysis("DECIMAL_PRECISION_EXCEEDS_MAX_PRECISION", error.to_string())
+            }
+            TypeSyntaxError::NotJson(_) | TypeSyntaxError::UnknownJsonType(_) => {
+                SparkError::invalid_plan(error.to_string())
+            }
+        }
     }
 }
 

@@ -2,12 +2,16 @@
 //! onto DataFusion's function of the same (or a renamed) name; the rest are built here with
 //! Spark's semantics (`/` always divides as double, `substring` counts from 1, `when` chains).
 
+use std::sync::Arc;
+
 use datafusion::arrow::datatypes::{DataType, TimeUnit};
 use datafusion::execution::FunctionRegistry;
 use datafusion::logical_expr::expr::{InList, Like};
+use datafusion::logical_expr::simplify::SimplifyContext;
 use datafusion::logical_expr::{
     Between, BinaryExpr, Case, Cast, Expr, ExprFunctionExt, Operator, TryCast, binary_expr,
 };
+use datafusion::optimizer::simplify_expressions::ExprSimplifier;
 use datafusion::prelude::lit;
 use datafusion::scalar::ScalarValue;
 use spark_connect_proto::Expression;
@@ -54,7 +58,34 @@ pub fn call(
         .find(|(spark, _)| *spark == lower)
         .map(|(_, df)| *df)
         .unwrap_or(lower.as_str());
+    let mut args = args;
+    if SCHEMA_TAKING.contains(&target) {
+        fold_schema_argument(scope, &mut args)?;
+    }
     registry_call(scope, name, target, args, distinct)
+}
+
+/// Functions typed by a schema given as their second argument.
+const SCHEMA_TAKING: &[&str] = &["from_json", "from_csv"];
+
+/// Spark folds a constant schema argument before it types the call
+/// (`from_csv(v, schema_of_csv('1,2'))`); DataFusion types a call from literal arguments only,
+/// so a schema argument that refers to no column is folded to its literal here.
+fn fold_schema_argument(scope: &Scope<'_>, args: &mut [Expr]) -> ConnectResult<()> {
+    let Some(schema) = args.get_mut(1) else {
+        return Ok(());
+    };
+    if matches!(schema, Expr::Literal(..)) || !schema.column_refs().is_empty() {
+        return Ok(());
+    }
+    let context = SimplifyContext::builder()
+        .with_config_options(Arc::clone(scope.state.config_options()))
+        .build();
+    let folded = ExprSimplifier::new(context).simplify(schema.clone())?;
+    if matches!(folded, Expr::Literal(..)) {
+        *schema = folded;
+    }
+    Ok(())
 }
 
 /// Any function DataFusion knows by `target`.

@@ -34,6 +34,8 @@ pub fn to_scalar(literal: &Literal, time_zone: &str) -> ConnectResult<ScalarValu
         LiteralType::Date(days) => ScalarValue::Date32(Some(*days)),
         LiteralType::Timestamp(micros) => ScalarValue::TimestampMicrosecond(Some(*micros), tz),
         LiteralType::TimestampNtz(micros) => ScalarValue::TimestampMicrosecond(Some(*micros), None),
+        // Held as Arrow's nanosecond time of day, as Ember holds TIME.
+        LiteralType::Time(time) => ScalarValue::Time64Nanosecond(Some(time.nano)),
         LiteralType::CalendarInterval(i) => ScalarValue::IntervalMonthDayNano(Some(
             IntervalMonthDayNano::new(i.months, i.days, i.microseconds.saturating_mul(1000)),
         )),

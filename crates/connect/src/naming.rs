@@ -1,6 +1,7 @@
 //! The names Spark gives unnamed result columns (`sum(price)`, `(a + 1)`, `CAST(x AS INT)`),
 //! so `row["sum(price)"]` finds what it finds on Spark.
 
+use datafusion::logical_expr::Expr;
 use spark_connect_proto::Expression;
 use spark_connect_proto::expression::ExprType;
 use spark_connect_proto::expression::cast::CastToType;
@@ -113,6 +114,36 @@ const DEFAULT_ARGUMENTS: &[(&str, usize, &[&str])] = &[
     ("tuple_intersection_theta_double", 2, &["sum"]),
     ("tuple_intersection_theta_integer", 2, &["sum"]),
 ];
+
+/// Marks a repeated output name inside a plan. Spark allows a select to repeat a name
+/// (`select(a, a)`, two `from_json(value)` calls); DataFusion needs unique names, so a repeat
+/// is planned as `name<mark>n` and clients are shown the name before the mark.
+const REPEAT_MARK: char = '\u{1f}';
+
+/// The name a client sees for a column of a plan.
+pub fn client_name(name: &str) -> &str {
+    name.split(REPEAT_MARK).next().unwrap_or(name)
+}
+
+/// `exprs` with every repeated output name marked apart (see [`client_name`]).
+pub fn with_unique_names(exprs: Vec<Expr>) -> Vec<Expr> {
+    let mut seen: std::collections::HashMap<String, usize> = std::collections::HashMap::new();
+    exprs
+        .into_iter()
+        .map(|e| {
+            let Ok(name) = e.name_for_alias() else {
+                return e;
+            };
+            let count = seen.entry(name.clone()).or_insert(0);
+            *count += 1;
+            if *count == 1 {
+                e
+            } else {
+                e.unalias().alias(format!("{name}{REPEAT_MARK}{count}"))
+            }
+        })
+        .collect()
+}
 
 /// [`spark_name`] where an unqualified `*` among a function's arguments stands for
 /// `columns` (`hash(*)` is named `hash(a, b)`).
@@ -287,6 +318,16 @@ fn function_name(name: &str, args: &[Expression], distinct: bool) -> String {
             if flag == "true" || flag == "false" =>
         {
             format!("{lower}({a})")
+        }
+        // Spark names these after their input alone; the schema and options stay out.
+        (
+            "from_json" | "to_json" | "schema_of_json" | "from_csv" | "to_csv" | "schema_of_csv"
+            | "from_xml" | "to_xml" | "schema_of_xml",
+            [a, ..],
+        ) => format!("{lower}({a})"),
+        // Spark's name for the seven-argument form leaves the time zone out.
+        ("try_make_timestamp", [fields @ .., _zone]) if fields.len() == 6 => {
+            format!("try_make_timestamp({})", fields.join(", "))
         }
         ("positive", [a]) => format!("(+ {a})"),
         ("log", [a]) => format!("ln({a})"),

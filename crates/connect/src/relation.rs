@@ -535,6 +535,7 @@ impl Planner {
                 exprs.extend(converted);
             }
         }
+        let exprs = crate::naming::with_unique_names(exprs);
         // Aggregates in a select without groupBy aggregate the whole input, as in Spark.
         let aggregates = datafusion::logical_expr::utils::find_aggregate_exprs(exprs.iter());
         let has_window =

@@ -526,7 +526,7 @@ fn wire_schema(schema: &Schema, time_zone: &str) -> (SchemaRef, bool) {
         .iter()
         .map(|f| {
             Field::new(
-                f.name(),
+                crate::naming::client_name(f.name()),
                 types::wire_type(f.data_type(), time_zone),
                 f.is_nullable(),
             )

@@ -2,11 +2,12 @@
 
 use datafusion::arrow::array::{Array, AsArray, RecordBatch};
 use datafusion::arrow::datatypes::DataType;
-use datafusion::arrow::error::ArrowError;
 use datafusion::arrow::util::display::{ArrayFormatter, FormatOptions};
 use datafusion::logical_expr::{LogicalPlan, LogicalPlanBuilder};
 use futures::TryStreamExt;
 use spark_connect_proto::ShowString;
+
+use ember_functions::variant;
 
 use crate::error::ConnectResult;
 use crate::relation::Planner;
@@ -44,7 +45,7 @@ pub async fn show_string(
         .schema()
         .fields()
         .iter()
-        .map(|f| f.name().clone())
+        .map(|f| crate::naming::client_name(f.name()).to_string())
         .collect();
     let stream = planner.executor.run(plan).await?;
     let batches: Vec<RecordBatch> = stream.try_collect().await?;
@@ -56,8 +57,8 @@ pub async fn show_string(
                 batch
                     .columns()
                     .iter()
-                    .map(|c| spark_cell(c.as_ref(), row, &options))
-                    .collect::<Result<Vec<_>, _>>()?,
+                    .map(|c| spark_cell(c.as_ref(), row, &options, &planner.time_zone))
+                    .collect::<ConnectResult<Vec<_>>>()?,
             );
         }
     }
@@ -77,14 +78,19 @@ fn spark_cell(
     array: &dyn Array,
     row: usize,
     options: &FormatOptions<'_>,
-) -> Result<String, ArrowError> {
+    zone: &str,
+) -> ConnectResult<String> {
     if array.is_null(row) {
         return Ok("NULL".to_string());
     }
-    let joined = |values: &dyn Array| -> Result<String, ArrowError> {
+    // A variant shows as its JSON text.
+    if variant::is_variant_type(array.data_type()) {
+        return Ok(variant::variant_json(array.as_struct(), row, zone)?);
+    }
+    let joined = |values: &dyn Array| -> ConnectResult<String> {
         (0..values.len())
-            .map(|i| spark_cell(values, i, options))
-            .collect::<Result<Vec<_>, _>>()
+            .map(|i| spark_cell(values, i, options, zone))
+            .collect::<ConnectResult<Vec<_>>>()
             .map(|v| v.join(", "))
     };
     match array.data_type() {
@@ -111,8 +117,8 @@ fn spark_cell(
             let values = fields
                 .columns()
                 .iter()
-                .map(|c| spark_cell(c.as_ref(), row, options))
-                .collect::<Result<Vec<_>, _>>()?;
+                .map(|c| spark_cell(c.as_ref(), row, options, zone))
+                .collect::<ConnectResult<Vec<_>>>()?;
             Ok(format!("{{{}}}", values.join(", ")))
         }
         DataType::Map(_, _) => {
@@ -122,11 +128,11 @@ fn spark_cell(
                 .map(|i| {
                     Ok(format!(
                         "{} -> {}",
-                        spark_cell(keys.as_ref(), i, options)?,
-                        spark_cell(values.as_ref(), i, options)?
+                        spark_cell(keys.as_ref(), i, options, zone)?,
+                        spark_cell(values.as_ref(), i, options, zone)?
                     ))
                 })
-                .collect::<Result<Vec<_>, ArrowError>>()?;
+                .collect::<ConnectResult<Vec<_>>>()?;
             Ok(format!("{{{}}}", pairs.join(", ")))
         }
         DataType::Time32(_) | DataType::Time64(_) | DataType::Timestamp(_, _) => Ok(trim_fraction(

@@ -15,9 +15,10 @@ use datafusion::logical_expr::{AggregateUDF, HigherOrderUDF, ScalarUDF, WindowUD
 
 use crate::implicit_cast::{SPARK_IMPLICIT_CASTS, with_implicit_casts};
 use crate::{
-    aggregates, array, bitmap, date_pattern, datetime, element_at, higher_order, json, listagg,
-    map, months_between, partition_id, raise_error, regex, scaled_rounding, shorthand, sketch,
-    spark_hash, string_predicates, text, time_of_day, types, xpath,
+    aggregates, array, bitmap, csv_convert, date_pattern, datetime, element_at, higher_order, json,
+    json_convert, listagg, make_timestamp, map, months_between, partition_id, raise_error, regex,
+    scaled_rounding, shorthand, sketch, spark_hash, string_predicates, text, time_of_day,
+    timestamp_units, types, variant, xpath, zone_shift,
 };
 
 /// `datafusion-spark` functions Ember does not take: Ember's own analyzer rule gives `avg` and
@@ -146,6 +147,12 @@ static CATALOG: LazyLock<Catalog> = LazyLock::new(|| {
         .chain(xpath::functions())
         .chain(time_of_day::functions())
         .chain(string_predicates::functions())
+        .chain(json_convert::functions())
+        .chain(csv_convert::functions())
+        .chain(make_timestamp::functions())
+        .chain(zone_shift::functions())
+        .chain(timestamp_units::functions())
+        .chain(variant::functions())
     {
         origins.insert(f.name().to_string(), Origin::Ember);
         scalar.insert(f.name().to_string(), f);
@@ -160,6 +167,7 @@ static CATALOG: LazyLock<Catalog> = LazyLock::new(|| {
         .chain(sketch::aggregate_functions())
         .chain(bitmap::aggregate_functions())
         .chain(listagg::aggregate_functions())
+        .chain(variant::aggregate_functions())
     {
         origins.insert(f.name().to_string(), Origin::Ember);
         aggregate.insert(f.name().to_string(), f);

@@ -13,7 +13,7 @@ use arrow::array::{
 };
 use arrow::buffer::{NullBuffer, OffsetBuffer};
 use arrow::compute::{cast, filter, interleave, take, take_arrays};
-use arrow::datatypes::{DataType, Field, FieldRef, Fields};
+use arrow::datatypes::{DataType, Field, FieldRef};
 use arrow::row::{RowConverter, SortField};
 use datafusion::common::{Result, exec_err, plan_err};
 use datafusion::logical_expr::{
@@ -21,6 +21,8 @@ use datafusion::logical_expr::{
     HigherOrderUDF, HigherOrderUDFImpl, LambdaArgument, LambdaParametersProgress, ValueOrLambda,
     Volatility,
 };
+
+use crate::type_syntax::map_type;
 
 /// Which Spark function a [`SparkHigherOrder`] is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -126,20 +128,6 @@ fn entry_fields(t: &DataType) -> Result<(FieldRef, FieldRef)> {
         },
         other => plan_err!("expected a map, got {other}"),
     }
-}
-
-fn map_type(key: DataType, value: DataType) -> DataType {
-    DataType::Map(
-        Arc::new(Field::new(
-            "entries",
-            DataType::Struct(Fields::from(vec![
-                Field::new("key", key, false),
-                Field::new("value", value, true),
-            ])),
-            false,
-        )),
-        false,
-    )
 }
 
 fn param(name: &str, t: &DataType) -> FieldRef {
@@ -281,11 +269,11 @@ impl HigherOrderUDFImpl for SparkHigherOrder {
             },
             Kind::TransformKeys => {
                 let (_, value) = entry_fields(first.data_type())?;
-                map_type(lambda.data_type().clone(), value.data_type().clone())
+                map_type(lambda.data_type().clone(), value.data_type().clone(), true)
             }
             Kind::TransformValues | Kind::MapZipWith => {
                 let (key, _) = entry_fields(first.data_type())?;
-                map_type(key.data_type().clone(), lambda.data_type().clone())
+                map_type(key.data_type().clone(), lambda.data_type().clone(), true)
             }
         };
         Ok(Arc::new(Field::new(self.name(), data_type, true)))

@@ -144,14 +144,14 @@ fn as_utf8(value: &ColumnarValue, rows: usize) -> Result<StringArray> {
 
 /// One step of a JSONPath.
 #[derive(Debug, Clone, PartialEq)]
-enum Step {
+pub(crate) enum Step {
     Key(String),
     Index(usize),
     Wildcard,
 }
 
 /// Spark's JSONPath subset; `None` for anything else.
-fn parse_path(path: &str) -> Option<Vec<Step>> {
+pub(crate) fn parse_path(path: &str) -> Option<Vec<Step>> {
     let mut rest = path.strip_prefix('$')?;
     let mut steps = Vec::new();
     while !rest.is_empty() {

@@ -14,6 +14,7 @@ mod average;
 mod bitmap;
 mod catalog;
 mod columnar;
+mod csv_convert;
 mod date_pattern;
 mod datetime;
 mod decimal;
@@ -21,8 +22,12 @@ mod decimal_arithmetic;
 mod element_at;
 mod higher_order;
 mod implicit_cast;
+mod java_text;
 mod json;
+mod json_convert;
+mod json_text;
 mod listagg;
+mod make_timestamp;
 mod map;
 mod months_between;
 mod partition_id;
@@ -38,8 +43,13 @@ mod spark_hash;
 mod string_predicates;
 mod text;
 mod time_of_day;
+mod timestamp_units;
+pub mod type_syntax;
 mod types;
+pub mod variant;
 mod xpath;
+mod zone_shift;
+mod zones;
 
 use std::sync::Arc;
 
@@ -53,9 +63,10 @@ pub use date_pattern::{
     chrono_pattern_of, java_to_chrono, parse_timestamp_in_zone, try_parse_timestamp_in_zone,
 };
 pub use decimal::{DecimalOp, spark_result_type};
+pub use java_text::{double_text, float_text};
 pub use partition_id::SPARK_PARTITION_ID;
 pub use rule::SparkNumericRule;
-pub use types::spark_type_name;
+pub use types::{spark_sql_type_name, spark_type_name};
 
 /// The functions the numeric rule plans with; they are in the catalog so executors find them.
 fn internal_scalar_functions() -> Vec<Arc<ScalarUDF>> {

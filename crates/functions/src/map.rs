@@ -8,13 +8,15 @@ use std::sync::Arc;
 use arrow::array::{Array, ArrayRef, MapArray, StructArray, new_null_array};
 use arrow::buffer::{NullBuffer, OffsetBuffer};
 use arrow::compute::{cast, interleave};
-use arrow::datatypes::{DataType, Field, Fields};
+use arrow::datatypes::{DataType, Field};
 use arrow::row::{RowConverter, SortField};
 use datafusion::common::{Result, exec_err, plan_err};
 use datafusion::logical_expr::type_coercion::binary::type_union_resolution;
 use datafusion::logical_expr::{
     ColumnarValue, ScalarFunctionArgs, ScalarUDF, ScalarUDFImpl, Signature, Volatility,
 };
+
+use crate::type_syntax::map_type;
 
 pub fn functions() -> Vec<Arc<ScalarUDF>> {
     vec![Arc::new(ScalarUDF::from(CreateMap {
@@ -44,17 +46,6 @@ fn common_type(types: &[DataType], what: &str) -> Result<DataType> {
                 .join(", ")
         ),
     }
-}
-
-fn map_type(key: DataType, value: DataType) -> DataType {
-    let entries = Fields::from(vec![
-        Field::new("key", key, false),
-        Field::new("value", value, true),
-    ]);
-    DataType::Map(
-        Arc::new(Field::new("entries", DataType::Struct(entries), false)),
-        false,
-    )
 }
 
 impl ScalarUDFImpl for CreateMap {
@@ -96,7 +87,7 @@ impl ScalarUDFImpl for CreateMap {
     fn return_type(&self, arg_types: &[DataType]) -> Result<DataType> {
         let key = arg_types.first().cloned().unwrap_or(DataType::Null);
         let value = arg_types.get(1).cloned().unwrap_or(DataType::Null);
-        Ok(map_type(key, value))
+        Ok(map_type(key, value, true))
     }
 
     fn invoke_with_args(&self, args: ScalarFunctionArgs) -> Result<ColumnarValue> {

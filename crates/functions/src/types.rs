@@ -11,6 +11,9 @@ use datafusion::logical_expr::{
 
 /// Spark's name for a type, as `printSchema` and `simpleString` show it.
 pub fn spark_type_name(data_type: &DataType) -> String {
+    if crate::variant::is_variant_type(data_type) {
+        return "variant".into();
+    }
     match data_type {
         DataType::Null => "void".into(),
         DataType::Boolean => "boolean".into(),
@@ -50,6 +53,52 @@ pub fn spark_type_name(data_type: &DataType) -> String {
             _ => "map".into(),
         },
         other => other.to_string().to_lowercase(),
+    }
+}
+
+/// Spark's SQL name for a type (`DataType.sql`), as `schema_of_json` and error messages show
+/// it: `BIGINT`, `DECIMAL(10,2)`, `ARRAY<STRING>`, `MAP<STRING, INT>`, `STRUCT<a: INT>`.
+pub fn spark_sql_type_name(data_type: &DataType) -> String {
+    if crate::variant::is_variant_type(data_type) {
+        return "VARIANT".into();
+    }
+    match data_type {
+        DataType::List(f) | DataType::LargeList(f) => {
+            format!("ARRAY<{}>", spark_sql_type_name(f.data_type()))
+        }
+        DataType::Struct(fields) => format!(
+            "STRUCT<{}>",
+            fields
+                .iter()
+                .map(|f| format!(
+                    "{}: {}",
+                    quote_if_needed(f.name()),
+                    spark_sql_type_name(f.data_type())
+                ))
+                .collect::<Vec<_>>()
+                .join(", ")
+        ),
+        DataType::Map(entries, _) => match entries.data_type() {
+            DataType::Struct(pair) if pair.len() == 2 => format!(
+                "MAP<{}, {}>",
+                spark_sql_type_name(pair[0].data_type()),
+                spark_sql_type_name(pair[1].data_type())
+            ),
+            _ => "MAP".into(),
+        },
+        other => spark_type_name(other).to_uppercase(),
+    }
+}
+
+/// A field name as Spark's SQL text writes it: back-quoted unless it is a plain word.
+pub fn quote_if_needed(name: &str) -> String {
+    let plain = !name.is_empty()
+        && name.chars().all(|c| c.is_alphanumeric() || c == '_')
+        && !name.starts_with(|c: char| c.is_ascii_digit());
+    if plain {
+        name.to_string()
+    } else {
+        format!("`{}`", name.replace('`', "``"))
     }
 }
 

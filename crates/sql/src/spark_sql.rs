@@ -156,6 +156,22 @@ impl VisitorMut for SparkExpressions {
                 "floor",
                 vec![(**value).clone(), Expr::Value(scale.clone())],
             )),
+            // Spark reads `(a, 1)` as a struct, its fields named after columns or `colN`.
+            Expr::Tuple(items) => {
+                let mut args = Vec::with_capacity(items.len() * 2);
+                for (i, item) in items.iter().enumerate() {
+                    let name = match item {
+                        Expr::Identifier(ident) => ident.value.clone(),
+                        Expr::CompoundIdentifier(parts) => parts
+                            .last()
+                            .map_or_else(|| format!("col{}", i + 1), |p| p.value.clone()),
+                        _ => format!("col{}", i + 1),
+                    };
+                    args.push(Expr::Value(ast::Value::SingleQuotedString(name).into()));
+                    args.push(item.clone());
+                }
+                Some(call("named_struct", args))
+            }
             // DataFusion's planner takes `map(…)` itself (as keys and values arrays, and
             // not at all without arguments); Spark's `map` is the catalog's, under the name
             // PySpark's `create_map` has.

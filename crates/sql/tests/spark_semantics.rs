@@ -383,3 +383,37 @@ async fn xpath_functions_follow_xpath_one_and_javas_node_values() {
         .expect_err("not XML");
     assert!(err.to_string().contains("INVALID_XML_DOCUMENT"), "{err}");
 }
+
+#[tokio::test]
+async fn json_csv_and_variants_convert_as_spark_does() {
+    let got = cells(
+        r#"select to_json(from_json('{"a": 1, "b": [1.5, null], "x": 9}', 'a INT, b ARRAY<DOUBLE>')) as j,
+           to_json(from_json('{broken', 'a INT')) as bad,
+           schema_of_json('[{"b": 1, "a": "x"}]') as s,
+           to_json((date '2022-02-22', 1)) as tuple,
+           to_csv(from_csv('1;"x;y";', 'a INT, b STRING, c STRING', map('sep', ';')), map('sep', ';')) as csv,
+           schema_of_csv('1,a,true,2.5') as cs,
+           to_json(parse_json('{"b": 1.50, "a": [1, 2]}')) as v,
+           schema_of_variant(parse_json('{"a": 1, "b": [1, "x"]}')) as vs,
+           variant_get(parse_json('{"a": {"b": 7}}'), '$.a.b', 'int') as got,
+           try_variant_get(parse_json('{"a": 1}'), '$.a', 'binary') as tried,
+           try_parse_json('{a: 1}') is null as unparsed"#,
+    )
+    .await;
+    assert_eq!(
+        got,
+        [
+            r#"{"a":1,"b":[1.5,null]}"#,
+            "{}",
+            "ARRAY<STRUCT<a: STRING, b: BIGINT>>",
+            r#"{"col1":"2022-02-22","col2":1}"#,
+            r#"1;"x;y";"#,
+            "STRUCT<_c0: INT, _c1: STRING, _c2: BOOLEAN, _c3: DOUBLE>",
+            r#"{"a":[1,2],"b":1.50}"#,
+            "OBJECT<a: BIGINT, b: ARRAY<VARIANT>>",
+            "7",
+            "",
+            "true",
+        ]
+    );
+}
