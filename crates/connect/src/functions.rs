@@ -552,10 +552,6 @@ fn special(
                 DataType::Int64,
             ))
         }
-        "date_format" => {
-            arity(name, &args, 2)?;
-            f::to_char(args[0].clone(), java_format(&args[1])?)
-        }
         "log" if args.len() == 2 => null_unless(
             args[0].clone().gt(lit(0)).and(args[1].clone().gt(lit(0))),
             f::log(args[0].clone(), args[1].clone()),

@@ -15,6 +15,7 @@ mod bitmap;
 mod catalog;
 mod columnar;
 mod csv_convert;
+mod date_format;
 mod date_pattern;
 mod datetime;
 mod decimal;

@@ -417,3 +417,27 @@ async fn json_csv_and_variants_convert_as_spark_does() {
         ]
     );
 }
+#[tokio::test]
+async fn timestamps_are_made_shifted_and_counted_in_units() {
+    let got = cells(
+        "set spark.sql.session.timeZone = 'America/Los_Angeles'; \
+         select date_format(make_timestamp(2014, 12, 28, 6, 30, 45.887, 'CET'), 'yyyy-MM-dd HH:mm:ss.SSS') as made, \
+                date_format(make_timestamp_ntz(2014, 12, 28, 6, 30, 60), 'yyyy-MM-dd HH:mm:ss') as carried, \
+                try_make_timestamp(2014, 13, 28, 6, 30, 45.887) is null as invalid, \
+                date_format(from_utc_timestamp(timestamp '1997-02-28 10:30:00', 'PST'), 'yyyy-MM-dd HH:mm:ss') as shifted, \
+                date_format(timestampadd('MONTH', 1, timestamp '2020-01-31 10:00:00'), 'yyyy-MM-dd HH:mm:ss') as added, \
+                timestampdiff('WEEK', timestamp '2016-03-11 09:00:07', timestamp '2024-04-02 09:00:07') as weeks",
+    )
+    .await;
+    assert_eq!(
+        got,
+        [
+            "2014-12-27 21:30:45.887",
+            "2014-12-28 06:31:00",
+            "true",
+            "1997-02-28 02:30:00",
+            "2020-02-29 10:00:00",
+            "420",
+        ]
+    );
+}
