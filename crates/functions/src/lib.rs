@@ -33,6 +33,7 @@ mod map;
 mod months_between;
 mod partition_id;
 mod raise_error;
+pub mod random;
 mod regex;
 mod round;
 mod row_function;

@@ -253,8 +253,9 @@ fn hash_long(v: i64, seed: i32) -> i32 {
 }
 
 /// Spark's `hashUnsafeBytes`: little-endian 4-byte blocks, then each remaining byte as a
-/// signed int block of its own.
-fn hash_bytes(bytes: &[u8], seed: i32) -> i32 {
+/// signed int block of its own. For whole blocks it is MurmurHash3's x86 32-bit hash, as
+/// Scala's `MurmurHash3.bytesHash` computes it.
+pub(crate) fn hash_bytes(bytes: &[u8], seed: i32) -> i32 {
     let mut chunks = bytes.chunks_exact(4);
     let mut h1 = seed;
     for chunk in &mut chunks {

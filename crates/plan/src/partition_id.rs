@@ -1,8 +1,11 @@
-//! `spark_partition_id()` in a select list. [`PartitionIdRule`], the last physical optimizer
-//! rule, wraps every projection that calls it in a [`PartitionIdExec`]; asked for partition
-//! `p`, that node runs the projection with each call replaced by the literal `p`. The node's
-//! child is the projection itself, so it travels to executors as DataFusion encodes a
-//! projection, under a one-byte marker of Ember's codec.
+//! Functions of a select list whose value depends on the partition: `spark_partition_id()`,
+//! and Spark's seeded random functions (`rand`, `randn`, `randstr`), whose generator Spark
+//! seeds with `seed + partition`. [`PartitionIdRule`], the last physical optimizer rule, wraps
+//! every projection that calls one in a [`PartitionIdExec`]; asked for partition `p`, that
+//! node runs the projection with each `spark_partition_id()` replaced by the literal `p` and
+//! each random call given its own generator for `p`. The node's child is the projection
+//! itself, so it travels to executors as DataFusion encodes a projection, under a one-byte
+//! marker of Ember's codec.
 
 use std::fmt;
 use std::sync::Arc;
@@ -18,7 +21,9 @@ use datafusion::physical_optimizer::PhysicalOptimizerRule;
 use datafusion::physical_plan::projection::{ProjectionExec, ProjectionExpr};
 use datafusion::physical_plan::{DisplayAs, DisplayFormatType, ExecutionPlan, PlanProperties};
 
+use datafusion::arrow::datatypes::Schema;
 use ember_functions::SPARK_PARTITION_ID;
+use ember_functions::random::{self, Draw};
 
 /// A projection calling `spark_partition_id()`, run partition by partition.
 #[derive(Debug)]
@@ -39,29 +44,56 @@ impl PartitionIdExec {
     }
 }
 
+fn depends_on_partition(f: &ScalarFunctionExpr) -> bool {
+    f.name() == SPARK_PARTITION_ID || Draw::of(f.fun().name()).is_some()
+}
+
 fn calls_partition_id(expr: &Arc<dyn PhysicalExpr>) -> bool {
     expr.exists(|e| {
         Ok(e.downcast_ref::<ScalarFunctionExpr>()
-            .is_some_and(|f| f.name() == SPARK_PARTITION_ID))
+            .is_some_and(depends_on_partition))
     })
     .unwrap_or(false)
 }
 
-/// `expr` with every `spark_partition_id()` replaced by `partition`.
-fn with_partition(expr: &Arc<dyn PhysicalExpr>, partition: usize) -> Result<Arc<dyn PhysicalExpr>> {
+/// `expr` with every `spark_partition_id()` replaced by `partition`, and every random call
+/// given a generator of its own, seeded for `partition`.
+fn with_partition(
+    expr: &Arc<dyn PhysicalExpr>,
+    partition: usize,
+    schema: &Schema,
+) -> Result<Arc<dyn PhysicalExpr>> {
     let number = i32::try_from(partition)
         .map_err(|_| DataFusionError::Execution(format!("partition {partition} is past int")))?;
     Ok(Arc::clone(expr)
         .transform_down(|e| {
-            if e.downcast_ref::<ScalarFunctionExpr>()
-                .is_some_and(|f| f.name() == SPARK_PARTITION_ID)
-            {
+            let Some(call) = e.downcast_ref::<ScalarFunctionExpr>() else {
+                return Ok(Transformed::no(e));
+            };
+            if call.name() == SPARK_PARTITION_ID {
                 let literal: Arc<dyn PhysicalExpr> =
                     Arc::new(Literal::new(ScalarValue::Int32(Some(number))));
-                Ok(Transformed::new(literal, true, TreeNodeRecursion::Jump))
-            } else {
-                Ok(Transformed::no(e))
+                return Ok(Transformed::new(literal, true, TreeNodeRecursion::Jump));
             }
+            let Some(draw) = Draw::of(call.fun().name()) else {
+                return Ok(Transformed::no(e));
+            };
+            let seed = call
+                .args()
+                .get(draw.seed_at())
+                .and_then(|a| a.downcast_ref::<Literal>())
+                .and_then(|l| random::seed_of(l.value()));
+            let Some(seed) = seed else {
+                return Ok(Transformed::no(e));
+            };
+            let seeded: Arc<dyn PhysicalExpr> = Arc::new(ScalarFunctionExpr::new(
+                call.name(),
+                random::seeded(draw, seed, partition),
+                call.args().to_vec(),
+                e.return_field(schema)?,
+                Arc::new(call.config_options().clone()),
+            ));
+            Ok(Transformed::new(seeded, true, TreeNodeRecursion::Jump))
         })?
         .data)
 }
@@ -113,12 +145,13 @@ impl ExecutionPlan for PartitionIdExec {
                 "PartitionIdExec wraps a projection".into(),
             ));
         };
+        let input_schema = projection.input().schema();
         let exprs = projection
             .expr()
             .iter()
             .map(|p| {
                 Ok(ProjectionExpr {
-                    expr: with_partition(&p.expr, partition)?,
+                    expr: with_partition(&p.expr, partition, &input_schema)?,
                     alias: p.alias.clone(),
                 })
             })
