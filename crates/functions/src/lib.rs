@@ -10,6 +10,7 @@
 
 mod aggregates;
 mod array;
+mod array_nulls;
 mod average;
 mod bitmap;
 mod catalog;

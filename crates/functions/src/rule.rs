@@ -116,6 +116,33 @@ fn rewrite_expr(expr: Expr, schema: &DFSchema) -> Result<Transformed<Expr>> {
             aggregate.func = average::udaf();
             Ok(Transformed::yes(Expr::AggregateFunction(aggregate)))
         }
+        // DataFusion's `avg` takes a NULL-typed column without casting it, then has no
+        // accumulator for it; as a double it averages to NULL, as on Spark.
+        Expr::AggregateFunction(mut aggregate)
+            if aggregate.func.name() == "avg"
+                && matches!(
+                    aggregate
+                        .params
+                        .args
+                        .first()
+                        .map(|a| a.get_type(schema))
+                        .transpose()?,
+                    Some(DataType::Null)
+                ) =>
+        {
+            aggregate.params.args = aggregate
+                .params
+                .args
+                .into_iter()
+                .map(|a| {
+                    Expr::Cast(datafusion::logical_expr::Cast::new(
+                        Box::new(a),
+                        DataType::Float64,
+                    ))
+                })
+                .collect();
+            Ok(Transformed::yes(Expr::AggregateFunction(aggregate)))
+        }
         Expr::WindowFunction(mut window) => {
             let avg = matches!(&window.fun, WindowFunctionDefinition::AggregateUDF(f)
                 if is_decimal_avg(f.name(), &window.params.args, schema)?);

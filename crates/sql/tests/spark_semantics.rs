@@ -441,3 +441,16 @@ async fn timestamps_are_made_shifted_and_counted_in_units() {
         ]
     );
 }
+
+#[tokio::test]
+async fn array_functions_keep_sparks_nulls_and_argument_order() {
+    let got = cells(
+        "select array_append(cast(null as array<int>), 4) is null as appended, \
+                array_prepend(array(1, 2), 0) as prepended, \
+                array_position(array('b', 'a'), 'z') as missing, \
+                array_position(array('b', 'a'), 'a') as found, \
+                (select avg(x) from (values (1, null)) as t(y, x)) is null as average",
+    )
+    .await;
+    assert_eq!(got, ["true", "[0, 1, 2]", "0", "2", "true"]);
+}
