@@ -84,6 +84,7 @@ const DEFAULT_ARGUMENTS: &[(&str, usize, &[&str])] = &[
     ("round", 1, &["0"]),
     ("regexp_extract", 2, &["1"]),
     ("unix_timestamp", 1, &["yyyy-MM-dd HH:mm:ss"]),
+    ("from_unixtime", 1, &["yyyy-MM-dd HH:mm:ss"]),
     ("to_unix_timestamp", 1, &["yyyy-MM-dd HH:mm:ss"]),
     ("regexp_extract_all", 2, &["1"]),
     ("regexp_instr", 2, &["0"]),

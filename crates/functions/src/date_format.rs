@@ -1,6 +1,7 @@
 //! Spark's `date_format(value, pattern)`: a date, timestamp or timestamp text written with a
 //! Java date pattern (`yyyy-MM-dd HH:mm:ss`), in the session's time zone, for SQL text and the
-//! DataFrame API alike.
+//! DataFrame API alike; and `from_unixtime(seconds[, pattern])`, seconds since the epoch so
+//! written.
 
 use std::sync::Arc;
 
@@ -11,18 +12,42 @@ use chrono::DateTime;
 use datafusion::common::config::ConfigOptions;
 use datafusion::common::{Result, exec_err, plan_err};
 use datafusion::logical_expr::{
-    ColumnarValue, ScalarFunctionArgs, ScalarUDF, ScalarUDFImpl, Signature, Volatility,
+    ColumnarValue, ScalarFunctionArgs, ScalarUDF, ScalarUDFImpl, Signature, TypeSignature,
+    Volatility, lit,
 };
 
 use crate::columnar::{all_scalar, finish};
 use crate::date_pattern::java_to_chrono;
+use crate::shorthand::{arities, session_call, shorthand};
 use crate::zones::{session_label, spark_zone};
 
 pub fn functions() -> Vec<Arc<ScalarUDF>> {
-    vec![Arc::new(ScalarUDF::from(DateFormat {
-        label: "UTC".into(),
-        signature: Signature::user_defined(Volatility::Immutable),
-    }))]
+    vec![
+        Arc::new(ScalarUDF::from(DateFormat {
+            label: "UTC".into(),
+            signature: Signature::user_defined(Volatility::Immutable),
+        })),
+        // `from_unixtime(seconds[, pattern])`: the instant, written in the session's zone.
+        shorthand(
+            "from_unixtime",
+            &[],
+            arities(TypeSignature::Any, &[1, 2], Volatility::Immutable),
+            |_| Ok(DataType::Utf8),
+            |args, info| {
+                let mut args = args.into_iter();
+                let Some(seconds) = args.next() else {
+                    return plan_err!("`from_unixtime` takes seconds and an optional pattern");
+                };
+                let pattern = args.next().unwrap_or_else(|| lit("yyyy-MM-dd HH:mm:ss"));
+                let instant = session_call(
+                    "timestamp_seconds",
+                    vec![crate::shorthand::cast(seconds, DataType::Int64)],
+                    info,
+                )?;
+                session_call("date_format", vec![instant, pattern], info)
+            },
+        ),
+    ]
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]

@@ -28,6 +28,7 @@ mod java_text;
 mod json;
 mod json_convert;
 mod json_text;
+mod like_escape;
 mod listagg;
 mod make_timestamp;
 mod map;
@@ -76,7 +77,7 @@ fn internal_scalar_functions() -> Vec<Arc<ScalarUDF>> {
     DecimalOp::ALL
         .iter()
         .map(|op| decimal_arithmetic::udf(*op))
-        .chain([round::udf()])
+        .chain([round::udf(), like_escape::udf()])
         .collect()
 }
 

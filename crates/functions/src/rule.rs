@@ -1,5 +1,5 @@
 //! The analyzer rule that gives plans Spark's numeric semantics once DataFusion has coerced
-//! their types.
+//! their types, and Spark's LIKE escape characters.
 
 use std::sync::Arc;
 
@@ -109,6 +109,26 @@ fn rewrite_expr(expr: Expr, schema: &DFSchema) -> Result<Transformed<Expr>> {
             None => Ok(Transformed::no(Expr::BinaryExpr(binary))),
         },
         Expr::ScalarFunction(function) if function.name() == "round" => round(function, schema),
+        // DataFusion's LIKE reads only backslash escapes; another escape character is
+        // rewritten into them.
+        Expr::Like(mut like) if like.escape_char.is_some_and(|c| c != '\\') => {
+            let escape = like.escape_char.take().unwrap_or('\\');
+            like.pattern = Box::new(match *like.pattern {
+                Expr::Literal(ScalarValue::Utf8(Some(text)), metadata) => {
+                    let rewritten = crate::like_escape::backslash_pattern(&text, escape)
+                        .map_err(datafusion::error::DataFusionError::Plan)?;
+                    Expr::Literal(ScalarValue::Utf8(Some(rewritten)), metadata)
+                }
+                pattern => Expr::ScalarFunction(ScalarFunction::new_udf(
+                    crate::like_escape::udf(),
+                    vec![
+                        pattern,
+                        Expr::Literal(ScalarValue::Utf8(Some(escape.to_string())), None),
+                    ],
+                )),
+            });
+            Ok(Transformed::yes(Expr::Like(like)))
+        }
         Expr::AggregateFunction(mut aggregate)
             if is_decimal_avg(aggregate.func.name(), &aggregate.params.args, schema)?
                 && !aggregate.params.distinct =>

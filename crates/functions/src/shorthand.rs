@@ -217,6 +217,17 @@ pub(crate) fn catalog_call(name: &str, args: Vec<Expr>) -> Result<Expr> {
     }
 }
 
+/// A call of the catalog's `name` as this session configures it (its time zone).
+pub(crate) fn session_call(name: &str, args: Vec<Expr>, info: &SimplifyContext) -> Result<Expr> {
+    let Some(f) = crate::scalar_function(name) else {
+        return plan_err!("the catalog has no `{name}`");
+    };
+    Ok(match f.inner().with_updated_config(info.config_options()) {
+        Some(configured) => configured.call(args),
+        None => f.call(args),
+    })
+}
+
 fn literal_text(expr: &Expr) -> Option<String> {
     match expr {
         Expr::Literal(ScalarValue::Utf8(Some(s)) | ScalarValue::Utf8View(Some(s)), _) => {
