@@ -44,6 +44,10 @@ impl Scope<'_> {
                 Some(ExprType::UnresolvedStar(star)) => {
                     out.extend(self.star(star.unparsed_target.as_deref(), star.plan_id)?)
                 }
+                // `expr("*")` is the star too.
+                Some(ExprType::ExpressionString(s)) if s.expression.trim() == "*" => {
+                    out.extend(self.star(None, None)?)
+                }
                 _ => out.push(self.expr(e)?),
             }
         }

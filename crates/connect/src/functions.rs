@@ -38,10 +38,11 @@ pub fn call(
     let lower = name.to_ascii_lowercase();
     // count(*) arrives as count over a star.
     if lower == "count"
-        && matches!(
-            arguments.first().and_then(|a| a.expr_type.as_ref()),
-            Some(ExprType::UnresolvedStar(_))
-        )
+        && match arguments.first().and_then(|a| a.expr_type.as_ref()) {
+            Some(ExprType::UnresolvedStar(_)) => true,
+            Some(ExprType::ExpressionString(s)) => s.expression.trim() == "*",
+            _ => false,
+        }
     {
         return Ok(datafusion::functions_aggregate::expr_fn::count(lit(1i32)));
     }
@@ -294,6 +295,9 @@ fn special(
     use datafusion::functions::expr_fn as f;
     use datafusion::functions_aggregate::expr_fn as agg;
     Ok(Some(match name {
+        // Spark's grouping_id() is DataFusion's grouping() over the grouping columns; the
+        // aggregate fills them in (see `relation::with_grouping_columns`).
+        "grouping_id" => datafusion::functions_aggregate::grouping::grouping_udaf().call(args),
         // Spark's concat joins arrays too (null when any is); datafusion-spark's joins text.
         "concat"
             if !args.is_empty()

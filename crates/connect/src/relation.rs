@@ -776,6 +776,7 @@ impl Planner {
             .iter()
             .map(|e| Ok(named(scope.expr(e)?, e, &scope)))
             .collect::<ConnectResult<Vec<_>>>()?;
+        let aggregates = with_grouping_columns(aggregates, &strip_aliases(groups.clone()))?;
         let group_exprs = match group_type {
             GroupType::Rollup => vec![Expr::GroupingSet(GroupingSet::Rollup(strip_aliases(
                 groups.clone(),
@@ -1188,4 +1189,24 @@ fn relation_name(rel: &RelType) -> String {
     let debug = format!("{rel:?}");
     let name = debug.split('(').next().unwrap_or("unknown");
     name.to_string()
+}
+
+/// `grouping()` without arguments (Spark's `grouping_id()`) over the aggregate's grouping
+/// columns.
+fn with_grouping_columns(aggregates: Vec<Expr>, groups: &[Expr]) -> ConnectResult<Vec<Expr>> {
+    aggregates
+        .into_iter()
+        .map(|e| {
+            Ok(e.transform_up(|node| match node {
+                Expr::AggregateFunction(mut f)
+                    if f.func.name() == "grouping" && f.params.args.is_empty() =>
+                {
+                    f.params.args = groups.to_vec();
+                    Ok(Transformed::yes(Expr::AggregateFunction(f)))
+                }
+                other => Ok(Transformed::no(other)),
+            })?
+            .data)
+        })
+        .collect()
 }
