@@ -17,8 +17,9 @@ use crate::implicit_cast::{SPARK_IMPLICIT_CASTS, with_implicit_casts};
 use crate::{
     aggregates, array, array_nulls, bitmap, csv_convert, date_format, date_pattern, datetime,
     element_at, higher_order, json, json_convert, listagg, make_timestamp, map, months_between,
-    partition_id, raise_error, random, regex, scaled_rounding, shorthand, sketch, spark_hash,
-    string_predicates, text, time_of_day, timestamp_units, types, variant, xpath, zone_shift,
+    number_format, partition_id, raise_error, random, regex, scaled_rounding, shorthand, sketch,
+    spark_hash, string_predicates, text, time_of_day, timestamp_units, types, variant, xpath,
+    zone_shift,
 };
 
 /// `datafusion-spark` functions Ember does not take: Ember's own analyzer rule gives `avg` and
@@ -153,6 +154,7 @@ static CATALOG: LazyLock<Catalog> = LazyLock::new(|| {
         .chain(date_format::functions())
         .chain(random::functions())
         .chain(array_nulls::functions())
+        .chain(number_format::functions())
         .chain(zone_shift::functions())
         .chain(timestamp_units::functions())
         .chain(variant::functions())

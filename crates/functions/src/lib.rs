@@ -33,6 +33,7 @@ mod listagg;
 mod make_timestamp;
 mod map;
 mod months_between;
+mod number_format;
 mod partition_id;
 mod raise_error;
 pub mod random;
