@@ -29,3 +29,12 @@ pub fn is_binary(t: &arrow::datatypes::DataType) -> bool {
         DataType::Binary | DataType::LargeBinary | DataType::BinaryView
     )
 }
+
+/// Whether a type is text (or NULL, which any text argument may be).
+pub fn is_text(t: &arrow::datatypes::DataType) -> bool {
+    use arrow::datatypes::DataType;
+    matches!(
+        t,
+        DataType::Utf8 | DataType::LargeUtf8 | DataType::Utf8View | DataType::Null
+    )
+}

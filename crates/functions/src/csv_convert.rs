@@ -19,7 +19,7 @@ use datafusion::logical_expr::{
     Volatility,
 };
 
-use crate::columnar::{all_scalar, finish};
+use crate::columnar::{all_scalar, finish, is_text};
 use crate::java_text::{double_text, float_text};
 use crate::json_convert::option_pairs;
 use crate::type_syntax::parse_type_or_schema;
@@ -68,13 +68,6 @@ struct CsvConversion {
     /// The session's time zone, the label of `TIMESTAMP` fields of a schema.
     label: Arc<str>,
     signature: Signature,
-}
-
-fn is_text(t: &DataType) -> bool {
-    matches!(
-        t,
-        DataType::Utf8 | DataType::LargeUtf8 | DataType::Utf8View | DataType::Null
-    )
 }
 
 impl ScalarUDFImpl for CsvConversion {
@@ -178,12 +171,7 @@ impl ScalarUDFImpl for CsvConversion {
         let rows = args.number_rows;
         let pairs = option_pairs(args.args.get(self.kind.options_at()))?;
         let options = CsvOptions::new(&pairs)?;
-        let zone = args
-            .config_options
-            .execution
-            .time_zone
-            .clone()
-            .unwrap_or_else(|| "UTC".into());
+        let zone = crate::zones::session_label(&args.config_options).to_string();
         let input = args.args[0].to_array(rows)?;
         let result: ArrayRef = match self.kind {
             Kind::Read => {

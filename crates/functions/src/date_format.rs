@@ -16,7 +16,7 @@ use datafusion::logical_expr::{
     Volatility, lit,
 };
 
-use crate::columnar::{all_scalar, finish};
+use crate::columnar::{all_scalar, finish, is_text};
 use crate::date_pattern::java_to_chrono;
 use crate::shorthand::{arities, session_call, shorthand};
 use crate::zones::{session_label, spark_zone};
@@ -55,13 +55,6 @@ struct DateFormat {
     /// The session's time zone: text is read in it and timestamps are written in it.
     label: Arc<str>,
     signature: Signature,
-}
-
-fn is_text(t: &DataType) -> bool {
-    matches!(
-        t,
-        DataType::Utf8 | DataType::LargeUtf8 | DataType::Utf8View | DataType::Null
-    )
 }
 
 impl ScalarUDFImpl for DateFormat {

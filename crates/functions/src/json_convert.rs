@@ -25,7 +25,7 @@ use datafusion::logical_expr::{
     Volatility,
 };
 
-use crate::columnar::{all_scalar, finish};
+use crate::columnar::{all_scalar, finish, is_text};
 use crate::date_pattern::java_to_chrono;
 use crate::java_text::{double_text, float_text};
 use crate::json_text::{self, Json, JsonOptions, write_string};
@@ -166,12 +166,7 @@ impl ScalarUDFImpl for JsonConversion {
         let scalar = all_scalar(&args.args);
         let rows = args.number_rows;
         let pairs = option_pairs(args.args.get(self.kind.options_at()))?;
-        let zone = args
-            .config_options
-            .execution
-            .time_zone
-            .clone()
-            .unwrap_or_else(|| "UTC".into());
+        let zone = crate::zones::session_label(&args.config_options).to_string();
         let input = args.args[0].to_array(rows)?;
         let result = match self.kind {
             Kind::Read => {
@@ -214,13 +209,6 @@ impl ScalarUDFImpl for JsonConversion {
         };
         finish(result, scalar)
     }
-}
-
-fn is_text(t: &DataType) -> bool {
-    matches!(
-        t,
-        DataType::Utf8 | DataType::LargeUtf8 | DataType::Utf8View | DataType::Null
-    )
 }
 
 fn literal_text(value: &ScalarValue) -> Option<String> {
@@ -881,6 +869,14 @@ fn infer(value: &Json) -> DataType {
 
 /// The type two inferred types widen to, as Spark's `JsonInferSchema.compatibleType`.
 fn merge(a: &DataType, b: &DataType) -> DataType {
+    merge_inferred(a, b, &DataType::Utf8)
+}
+
+/// Two inferred types as one, as Spark's schema inference widens them (JSON's and
+/// `schema_of_variant`'s): numbers widen, structs merge their fields by name, arrays their
+/// elements; anything else that differs becomes `otherwise`.
+pub(crate) fn merge_inferred(a: &DataType, b: &DataType, otherwise: &DataType) -> DataType {
+    let merge = |x: &DataType, y: &DataType| merge_inferred(x, y, otherwise);
     match (a, b) {
         (a, b) if a == b => a.clone(),
         (DataType::Null, other) | (other, DataType::Null) => other.clone(),
@@ -923,7 +919,7 @@ fn merge(a: &DataType, b: &DataType) -> DataType {
                     .collect::<Fields>(),
             )
         }
-        _ => DataType::Utf8,
+        _ => otherwise.clone(),
     }
 }
 

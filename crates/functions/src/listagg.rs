@@ -15,19 +15,12 @@ use datafusion::logical_expr::{
 };
 use datafusion::physical_expr::expressions::Literal;
 
-use crate::columnar::is_binary;
+use crate::columnar::{is_binary, is_text};
 
 #[derive(Debug, PartialEq, Eq, Hash)]
 struct ListAgg {
     signature: Signature,
     aliases: Vec<String>,
-}
-
-fn is_text(t: &DataType) -> bool {
-    matches!(
-        t,
-        DataType::Utf8 | DataType::LargeUtf8 | DataType::Utf8View | DataType::Null
-    )
 }
 
 impl AggregateUDFImpl for ListAgg {

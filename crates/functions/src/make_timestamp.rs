@@ -130,12 +130,7 @@ impl ScalarUDFImpl for MakeTimestamp {
             .iter()
             .map(|a| a.to_array(rows))
             .collect::<Result<Vec<ArrayRef>>>()?;
-        let session = args
-            .config_options
-            .execution
-            .time_zone
-            .clone()
-            .unwrap_or_else(|| "UTC".into());
+        let session = crate::zones::session_label(&args.config_options).to_string();
         let from_fields = arrays.len() >= 6;
         let zone_column = arrays.get(if from_fields { 6 } else { 2 });
         let zone_names = zone_column.map(|z| cast(z, &DataType::Utf8)).transpose()?;

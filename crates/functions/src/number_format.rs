@@ -16,7 +16,7 @@ use datafusion::logical_expr::{
     Volatility,
 };
 
-use crate::columnar::{all_scalar, finish};
+use crate::columnar::{all_scalar, finish, is_text};
 use crate::shorthand::session_call;
 
 pub fn functions() -> Vec<Arc<ScalarUDF>> {
@@ -141,13 +141,6 @@ struct NumberFormat {
     operation: Operation,
     aliases: Vec<String>,
     signature: Signature,
-}
-
-fn is_text(t: &DataType) -> bool {
-    matches!(
-        t,
-        DataType::Utf8 | DataType::LargeUtf8 | DataType::Utf8View | DataType::Null
-    )
 }
 
 fn is_temporal(t: &DataType) -> bool {

@@ -15,6 +15,8 @@ use datafusion::logical_expr::{
 };
 use regex::Regex;
 
+use crate::columnar::is_text;
+
 pub fn functions() -> Vec<Arc<ScalarUDF>> {
     vec![
         Arc::new(ScalarUDF::from(RegexFunction::new(RegexKind::Split))),
@@ -67,13 +69,6 @@ impl RegexFunction {
     }
 }
 
-fn is_string(t: &DataType) -> bool {
-    matches!(
-        t,
-        DataType::Null | DataType::Utf8 | DataType::LargeUtf8 | DataType::Utf8View
-    )
-}
-
 impl ScalarUDFImpl for RegexFunction {
     fn name(&self) -> &str {
         self.kind.name()
@@ -97,7 +92,7 @@ impl ScalarUDFImpl for RegexFunction {
                 arg_types.len()
             );
         }
-        if !is_string(&arg_types[0]) || !is_string(&arg_types[1]) {
+        if !is_text(&arg_types[0]) || !is_text(&arg_types[1]) {
             return plan_err!(
                 "`{name}` takes a string and a regular expression as its first two arguments"
             );

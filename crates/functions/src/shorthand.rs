@@ -138,11 +138,7 @@ fn with_zero(expr: Expr, info: &SimplifyContext) -> Result<(Expr, Expr)> {
 }
 
 fn session_zone(info: &SimplifyContext) -> String {
-    info.config_options()
-        .execution
-        .time_zone
-        .clone()
-        .unwrap_or_else(|| "UTC".into())
+    crate::zones::session_label(info.config_options()).to_string()
 }
 
 fn config_literal(value: String) -> Expr {

@@ -16,7 +16,7 @@ use datafusion::logical_expr::{
     ColumnarValue, ScalarFunctionArgs, ScalarUDF, ScalarUDFImpl, Signature, Volatility,
 };
 
-use crate::columnar::{all_scalar, finish};
+use crate::columnar::{all_scalar, finish, is_text};
 use crate::make_timestamp::instant_of;
 use crate::zones::{session_label, spark_zone};
 
@@ -68,13 +68,6 @@ fn unit_of(name: &str) -> Option<Unit> {
         "YEAR" => Unit::Months(12),
         _ => return None,
     })
-}
-
-fn is_text(t: &DataType) -> bool {
-    matches!(
-        t,
-        DataType::Utf8 | DataType::LargeUtf8 | DataType::Utf8View | DataType::Null
-    )
 }
 
 impl TimestampUnits {
@@ -202,12 +195,7 @@ impl ScalarUDFImpl for TimestampUnits {
             args.arg_fields[2].data_type(),
             DataType::Timestamp(_, Some(_))
         );
-        let session = args
-            .config_options
-            .execution
-            .time_zone
-            .clone()
-            .unwrap_or_else(|| "UTC".into());
+        let session = crate::zones::session_label(&args.config_options).to_string();
         let zone = if zoned { spark_zone(&session) } else { None };
         let wall = |micros: i64| -> Option<NaiveDateTime> {
             let at = DateTime::from_timestamp_micros(micros)?;

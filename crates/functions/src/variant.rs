@@ -30,7 +30,7 @@ use parquet_variant::{
     VariantDecimal8, VariantDecimal16,
 };
 
-use crate::columnar::{all_scalar, finish};
+use crate::columnar::{all_scalar, finish, is_text};
 use crate::java_text::{decimal_text, double_text, float_text};
 use crate::json::{Step, parse_path};
 use crate::json_text::{self, Json, JsonOptions, write_string};
@@ -124,13 +124,6 @@ struct VariantFunction {
     signature: Signature,
 }
 
-fn is_text(t: &DataType) -> bool {
-    matches!(
-        t,
-        DataType::Utf8 | DataType::LargeUtf8 | DataType::Utf8View | DataType::Null
-    )
-}
-
 impl ScalarUDFImpl for VariantFunction {
     fn name(&self) -> &str {
         self.kind.name()
@@ -217,12 +210,7 @@ impl ScalarUDFImpl for VariantFunction {
         let scalar = all_scalar(&args.args);
         let rows = args.number_rows;
         let input = args.args[0].to_array(rows)?;
-        let zone = args
-            .config_options
-            .execution
-            .time_zone
-            .clone()
-            .unwrap_or_else(|| "UTC".into());
+        let zone = crate::zones::session_label(&args.config_options).to_string();
         let result: ArrayRef = match self.kind {
             Kind::ParseJson | Kind::TryParseJson => {
                 parse_json(&input, self.kind == Kind::TryParseJson)?
@@ -708,47 +696,7 @@ fn decimal_schema(unscaled: i128, scale: u8) -> DataType {
 /// Two schemas as one, as Spark's `SchemaOfVariant.mergeSchema`: numbers widen, objects merge
 /// their fields, anything else that differs is `VARIANT`.
 fn merge_schema(a: &DataType, b: &DataType) -> DataType {
-    match (a, b) {
-        (a, b) if a == b => a.clone(),
-        (DataType::Null, other) | (other, DataType::Null) => other.clone(),
-        (DataType::Float64, DataType::Int64 | DataType::Decimal128(_, _))
-        | (DataType::Int64 | DataType::Decimal128(_, _), DataType::Float64) => DataType::Float64,
-        // A long widens as the decimal that holds every long, `DECIMAL(20,0)`.
-        (DataType::Int64, d @ DataType::Decimal128(_, _))
-        | (d @ DataType::Decimal128(_, _), DataType::Int64) => {
-            merge_schema(&DataType::Decimal128(20, 0), d)
-        }
-        (DataType::Decimal128(p1, s1), DataType::Decimal128(p2, s2)) => {
-            let scale = (*s1).max(*s2);
-            let whole = (*p1 as i16 - *s1 as i16).max(*p2 as i16 - *s2 as i16);
-            DataType::Decimal128((whole + scale as i16).clamp(1, 38) as u8, scale)
-        }
-        (DataType::List(x), DataType::List(y)) => DataType::List(Arc::new(Field::new(
-            "element",
-            merge_schema(x.data_type(), y.data_type()),
-            true,
-        ))),
-        (DataType::Struct(x), DataType::Struct(y)) => {
-            let mut fields: Vec<(String, DataType)> = x
-                .iter()
-                .map(|f| (f.name().clone(), f.data_type().clone()))
-                .collect();
-            for field in y.iter() {
-                match fields.iter_mut().find(|(n, _)| n == field.name()) {
-                    Some((_, existing)) => *existing = merge_schema(existing, field.data_type()),
-                    None => fields.push((field.name().clone(), field.data_type().clone())),
-                }
-            }
-            fields.sort_by(|a, b| a.0.cmp(&b.0));
-            DataType::Struct(
-                fields
-                    .into_iter()
-                    .map(|(name, t)| Field::new(name, t, true))
-                    .collect(),
-            )
-        }
-        _ => variant_type(),
-    }
+    crate::json_convert::merge_inferred(a, b, &variant_type())
 }
 
 /// A variant schema as Spark prints it: `OBJECT<a: BIGINT>`, `ARRAY<STRING>`, `VARIANT`, `VOID`.
