@@ -107,8 +107,11 @@ static CATALOG: LazyLock<Catalog> = LazyLock::new(|| {
 
     // Spark casts these functions' arguments (a date string, a bigint) before the call.
     for (name, expects) in SPARK_IMPLICIT_CASTS {
-        if let Some(f) = scalar.get(*name) {
+        if let Some(f) = scalar.get(*name).or_else(|| defaults.get(*name)) {
             let wrapped = with_implicit_casts(f.clone(), expects);
+            origins
+                .entry(name.to_string())
+                .or_insert(Origin::DataFusion);
             scalar.insert(name.to_string(), wrapped);
         }
     }

@@ -1,6 +1,7 @@
 //! Spark's implicit casts of function arguments. Spark's date and time functions take a
-//! string where they expect a date or a timestamp (`add_months('2015-04-08', 1)`), and its
-//! integer functions take any integer (`factorial(id)` with a `bigint` id); the
+//! string where they expect a date or a timestamp (`add_months('2015-04-08', 1)`), its
+//! integer functions take any integer (`factorial(id)` with a `bigint` id), and its string
+//! functions any atomic value as text (`upper(age)`); the
 //! `datafusion-spark` implementations of the same functions accept only the exact types. The
 //! wrapper here casts first, as Spark's `ImplicitCastInputTypes` does, then lets the wrapped
 //! function coerce the rest its own way.
@@ -25,6 +26,8 @@ pub enum Expect {
     Timestamp,
     /// An `int`: every other integer type becomes one.
     Int,
+    /// A string: numbers, booleans, dates and timestamps become their text.
+    Text,
     /// Whatever the wrapped function accepts.
     Any,
 }
@@ -38,6 +41,23 @@ impl Expect {
                 Timestamp(TimeUnit::Microsecond, None)
             }
             (Expect::Int, Int8 | Int16 | Int64 | UInt8 | UInt16 | UInt32 | UInt64) => Int32,
+            (
+                Expect::Text,
+                Boolean
+                | Int8
+                | Int16
+                | Int32
+                | Int64
+                | UInt8
+                | UInt16
+                | UInt32
+                | UInt64
+                | Float32
+                | Float64
+                | Decimal128(_, _)
+                | Date32
+                | Timestamp(_, _),
+            ) => Utf8,
             _ => from.clone(),
         }
     }
@@ -128,4 +148,12 @@ pub const SPARK_IMPLICIT_CASTS: &[(&str, &[Expect])] = &[
     ("minute", &[Expect::Timestamp]),
     ("second", &[Expect::Timestamp]),
     ("factorial", &[Expect::Int]),
+    // Spark's string functions take any atomic value as its text (`upper(age)`).
+    ("upper", &[Expect::Text]),
+    ("lower", &[Expect::Text]),
+    ("initcap", &[Expect::Text]),
+    ("ascii", &[Expect::Text]),
+    ("lpad", &[Expect::Text, Expect::Any]),
+    ("rpad", &[Expect::Text, Expect::Any]),
+    ("repeat", &[Expect::Text, Expect::Any]),
 ];

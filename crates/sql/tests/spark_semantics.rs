@@ -454,3 +454,9 @@ async fn array_functions_keep_sparks_nulls_and_argument_order() {
     .await;
     assert_eq!(got, ["true", "[0, 1, 2]", "0", "2", "true"]);
 }
+
+#[tokio::test]
+async fn string_functions_take_numbers_as_their_text() {
+    let got = cells("select upper(14) as u, lpad(5, 3, '0') as p, repeat(1.5, 2) as r").await;
+    assert_eq!(got, ["14", "005", "1.51.5"]);
+}
