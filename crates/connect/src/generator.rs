@@ -1,7 +1,8 @@
 //! Spark's generators in a select list (`explode`, `explode_outer`, `posexplode`,
-//! `posexplode_outer`), planned as DataFusion unnests with Spark's column names, a row of
-//! nulls for an empty array in the outer forms, and `int` positions. A map explodes into
-//! `key` and `value` columns: its entries are unnested as structs, then split.
+//! `posexplode_outer`, `inline`, `inline_outer`), planned as DataFusion unnests with Spark's
+//! column names, a row of nulls for an empty array in the outer forms, and `int` positions. A
+//! map explodes into `key` and `value` columns: its entries are unnested as structs, then
+//! split; `inline` splits each unnested struct into its fields the same way.
 
 use datafusion::arrow::datatypes::DataType;
 use datafusion::common::{Column, UnnestOptions};
@@ -13,7 +14,7 @@ use datafusion::prelude::lit;
 use spark_connect_proto::Expression;
 use spark_connect_proto::expression::ExprType;
 
-use crate::error::ConnectResult;
+use crate::error::{ConnectResult, SparkError};
 use crate::expr::Scope;
 
 /// One generator call, possibly aliased (`.alias("pos", "value")` names both columns).
@@ -22,6 +23,8 @@ pub struct Generator<'a> {
     names: Vec<String>,
     outer: bool,
     with_position: bool,
+    /// `inline`: the array's structs become one column per field.
+    fields: bool,
 }
 
 impl Generator<'_> {
@@ -36,11 +39,13 @@ impl Generator<'_> {
         if f.arguments.len() != 1 {
             return None;
         }
-        let (outer, with_position) = match f.function_name.as_str() {
-            "explode" => (false, false),
-            "explode_outer" => (true, false),
-            "posexplode" => (false, true),
-            "posexplode_outer" => (true, true),
+        let (outer, with_position, fields) = match f.function_name.as_str() {
+            "explode" => (false, false, false),
+            "explode_outer" => (true, false, false),
+            "posexplode" => (false, true, false),
+            "posexplode_outer" => (true, true, false),
+            "inline" => (false, false, true),
+            "inline_outer" => (true, false, true),
             _ => return None,
         };
         Some(Generator {
@@ -48,6 +53,7 @@ impl Generator<'_> {
             names,
             outer,
             with_position,
+            fields,
         })
     }
 }
@@ -61,6 +67,8 @@ pub struct Generators {
     positions: Vec<String>,
     /// Unnested map entries (structs) and the names of their key and value columns.
     entries: Vec<(String, [String; 2])>,
+    /// Unnested structs of `inline`: their fields and the names of their columns.
+    structs: Vec<(String, Vec<(String, String)>)>,
 }
 
 impl Generators {
@@ -109,6 +117,34 @@ impl Generators {
             self.positions.push(pos);
         }
         let first = usize::from(generator.with_position);
+        if generator.fields {
+            let fields = match scope.type_of(&value) {
+                Ok(DataType::List(element)) => match element.data_type() {
+                    DataType::Struct(fields) => fields
+                        .iter()
+                        .enumerate()
+                        .map(|(i, f)| (f.name().clone(), name_at(i, f.name())))
+                        .collect(),
+                    other => {
+                        return Err(SparkError::analysis(
+                            "DATATYPE_MISMATCH.UNEXPECTED_INPUT_TYPE",
+                            format!("`inline` takes an array of structs, not an array of {other}"),
+                        ));
+                    }
+                },
+                _ => {
+                    return Err(SparkError::analysis(
+                        "DATATYPE_MISMATCH.UNEXPECTED_INPUT_TYPE",
+                        "`inline` takes an array of structs",
+                    ));
+                }
+            };
+            let structs = format!("__ember_inline_{}", self.structs.len());
+            projection.push(value.alias(&structs));
+            self.columns.push((structs.clone(), generator.outer));
+            self.structs.push((structs, fields));
+            return Ok(());
+        }
         if is_map {
             let entries = format!("__ember_entries_{}", self.entries.len());
             projection.push(value.alias(&entries));
@@ -136,7 +172,7 @@ impl Generators {
             &names,
             UnnestOptions::new().with_preserve_nulls(preserve_nulls),
         )?;
-        if self.positions.is_empty() && self.entries.is_empty() {
+        if self.positions.is_empty() && self.entries.is_empty() && self.structs.is_empty() {
             return Ok(frame);
         }
         // Spark's positions are ints; map entries become their key and value columns.
@@ -152,10 +188,14 @@ impl Generators {
             {
                 columns.push(get_field(column.clone(), "key").alias(key));
                 columns.push(get_field(column, "value").alias(value));
+            } else if let Some((_, fields)) = self.structs.iter().find(|(n, _)| n == field.name()) {
+                for (field, name) in fields {
+                    columns.push(get_field(column.clone(), field.as_str()).alias(name));
+                }
             } else {
                 columns.push(column);
             }
         }
-        Ok(frame.select(columns)?)
+        Ok(frame.select(crate::naming::with_unique_names(columns))?)
     }
 }
