@@ -134,7 +134,11 @@ impl Scope<'_> {
             ExprType::Alias(alias) => {
                 let inner = self.required(alias.expr.as_deref(), "alias")?;
                 match alias.name.as_slice() {
-                    [name] => Ok(inner.alias(name)),
+                    [name] => Ok(types::alias_with_spark_metadata(
+                        inner,
+                        name,
+                        alias.metadata.as_ref(),
+                    )),
                     _ => Err(SparkError::unsupported("aliases with several names")),
                 }
             }

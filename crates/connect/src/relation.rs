@@ -236,9 +236,14 @@ impl Planner {
                     .collect();
                 for alias in &with.aliases {
                     let name = alias.name.first().cloned().unwrap_or_default();
-                    let value = scope
-                        .required(alias.expr.as_deref(), "withColumn")?
-                        .alias(&name);
+                    let value = scope.required(alias.expr.as_deref(), "withColumn")?;
+                    let value = match value {
+                        // `withMetadata` re-aliases a column with its metadata.
+                        Expr::Alias(a) if a.name == name => *a.expr,
+                        other => other,
+                    };
+                    let value =
+                        types::alias_with_spark_metadata(value, &name, alias.metadata.as_ref());
                     match exprs
                         .iter_mut()
                         .find(|(n, _)| n.eq_ignore_ascii_case(&name))

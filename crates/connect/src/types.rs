@@ -13,6 +13,27 @@ use crate::error::{ConnectResult, SparkError};
 
 pub type SparkType = spark_connect_proto::DataType;
 
+/// The Arrow field metadata key that holds a column's Spark metadata (its JSON text), from
+/// `alias(name, metadata=…)` and `withMetadata`.
+pub const SPARK_METADATA: &str = "spark.metadata";
+
+/// `expr AS name`, carrying Spark's column metadata when there is some.
+pub fn alias_with_spark_metadata(
+    expr: datafusion::logical_expr::Expr,
+    name: &str,
+    metadata: Option<&String>,
+) -> datafusion::logical_expr::Expr {
+    match metadata {
+        Some(json) => expr.alias_with_metadata(
+            name,
+            Some(datafusion::common::metadata::FieldMetadata::from(
+                std::collections::BTreeMap::from([(SPARK_METADATA.to_string(), json.clone())]),
+            )),
+        ),
+        None => expr.alias(name),
+    }
+}
+
 fn kind(kind: Kind) -> SparkType {
     SparkType { kind: Some(kind) }
 }
@@ -108,7 +129,7 @@ fn struct_of(fields: &Fields) -> ConnectResult<spark::Struct> {
                     name: f.name().clone(),
                     data_type: Some(to_spark(f.data_type())?),
                     nullable: f.is_nullable(),
-                    metadata: None,
+                    metadata: f.metadata().get(SPARK_METADATA).cloned(),
                 })
             })
             .collect::<ConnectResult<_>>()?,
