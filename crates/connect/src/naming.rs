@@ -85,6 +85,8 @@ const DEFAULT_ARGUMENTS: &[(&str, usize, &[&str])] = &[
     ("regexp_extract", 2, &["1"]),
     ("unix_timestamp", 1, &["yyyy-MM-dd HH:mm:ss"]),
     ("from_unixtime", 1, &["yyyy-MM-dd HH:mm:ss"]),
+    ("substr", 2, &["2147483647"]),
+    ("substring", 2, &["2147483647"]),
     ("to_unix_timestamp", 1, &["yyyy-MM-dd HH:mm:ss"]),
     ("regexp_extract_all", 2, &["1"]),
     ("regexp_instr", 2, &["0"]),

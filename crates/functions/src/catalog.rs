@@ -17,9 +17,9 @@ use crate::implicit_cast::{SPARK_IMPLICIT_CASTS, with_implicit_casts};
 use crate::{
     aggregates, array, array_nulls, bitmap, csv_convert, date_format, date_pattern, datetime,
     element_at, higher_order, json, json_convert, listagg, make_timestamp, map, months_between,
-    number_format, partition_id, raise_error, random, regex, scaled_rounding, shorthand, sketch,
-    spark_hash, string_predicates, text, time_of_day, timestamp_units, types, variant, xpath,
-    zone_shift,
+    number_format, partition_id, raise_error, random, regex, reverse, scaled_rounding, shorthand,
+    sketch, spark_hash, string_predicates, text, time_of_day, timestamp_units, types, variant,
+    xpath, zone_shift,
 };
 
 /// `datafusion-spark` functions Ember does not take: Ember's own analyzer rule gives `avg` and
@@ -114,6 +114,13 @@ static CATALOG: LazyLock<Catalog> = LazyLock::new(|| {
                 .or_insert(Origin::DataFusion);
             scalar.insert(name.to_string(), wrapped);
         }
+    }
+
+    // Spark's `reverse` reverses binaries too.
+    if let Some(f) = scalar.get("reverse").or_else(|| defaults.get("reverse")) {
+        let wrapped = reverse::udf(f.clone());
+        origins.insert("reverse".to_string(), Origin::Ember);
+        scalar.insert("reverse".to_string(), wrapped);
     }
 
     // Spark's `hour`, `minute` and `second` read TIME values as well as timestamps.

@@ -38,6 +38,7 @@ mod partition_id;
 mod raise_error;
 pub mod random;
 mod regex;
+mod reverse;
 mod round;
 mod row_function;
 mod rule;

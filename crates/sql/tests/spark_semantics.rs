@@ -457,6 +457,10 @@ async fn array_functions_keep_sparks_nulls_and_argument_order() {
 
 #[tokio::test]
 async fn string_functions_take_numbers_as_their_text() {
-    let got = cells("select upper(14) as u, lpad(5, 3, '0') as p, repeat(1.5, 2) as r").await;
-    assert_eq!(got, ["14", "005", "1.51.5"]);
+    let got = cells(
+        "select upper(14) as u, lpad(5, 3, '0') as p, repeat(1.5, 2) as r, \
+                hex(reverse(X'CAFE')) as bytes, reverse('abc') as text",
+    )
+    .await;
+    assert_eq!(got, ["14", "005", "1.51.5", "FECA", "cba"]);
 }
