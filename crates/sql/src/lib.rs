@@ -10,6 +10,7 @@ mod error;
 mod object_stores;
 mod output;
 mod session;
+mod set_values;
 mod spark_sql;
 mod tables;
 mod typed_literals;

@@ -254,7 +254,9 @@ impl EmberSession {
         let dialect = dialect_from_str(options.dialect).ok_or_else(|| {
             SqlError::Unsupported(format!("unknown SQL dialect {}", options.dialect))
         })?;
-        let sql = crate::typed_literals::rewrite_typed_literals(sql);
+        let sql = crate::typed_literals::rewrite_typed_literals(
+            &crate::set_values::quote_set_values(sql),
+        );
         let statements = DFParserBuilder::new(sql.as_str())
             .with_dialect(dialect.as_ref())
             .with_recursion_limit(options.recursion_limit.get())

@@ -420,7 +420,7 @@ async fn json_csv_and_variants_convert_as_spark_does() {
 #[tokio::test]
 async fn timestamps_are_made_shifted_and_counted_in_units() {
     let got = cells(
-        "set spark.sql.session.timeZone = 'America/Los_Angeles'; \
+        "set spark.sql.session.timeZone = America/Los_Angeles; \
          select date_format(make_timestamp(2014, 12, 28, 6, 30, 45.887, 'CET'), 'yyyy-MM-dd HH:mm:ss.SSS') as made, \
                 date_format(make_timestamp_ntz(2014, 12, 28, 6, 30, 60), 'yyyy-MM-dd HH:mm:ss') as carried, \
                 try_make_timestamp(2014, 13, 28, 6, 30, 45.887) is null as invalid, \
