@@ -18,8 +18,8 @@ use crate::{
     aggregates, array, array_nulls, bitmap, csv_convert, date_format, date_pattern, datetime,
     element_at, higher_order, json, json_convert, listagg, make_timestamp, map, months_between,
     number_format, partition_id, raise_error, random, regex, reverse, scaled_rounding, shorthand,
-    sketch, spark_hash, string_predicates, text, time_of_day, timestamp_units, types, variant,
-    xpath, zone_shift,
+    sketch, spark_hash, string_predicates, text, time_of_day, timestamp_units, try_arithmetic,
+    types, variant, xpath, zone_shift,
 };
 
 /// `datafusion-spark` functions Ember does not take: Ember's own analyzer rule gives `avg` and
@@ -165,6 +165,7 @@ static CATALOG: LazyLock<Catalog> = LazyLock::new(|| {
         .chain(random::functions())
         .chain(array_nulls::functions())
         .chain(number_format::functions())
+        .chain(try_arithmetic::functions())
         .chain(zone_shift::functions())
         .chain(timestamp_units::functions())
         .chain(variant::functions())

@@ -50,6 +50,7 @@ mod string_predicates;
 mod text;
 mod time_of_day;
 mod timestamp_units;
+mod try_arithmetic;
 pub mod type_syntax;
 mod types;
 pub mod variant;
