@@ -80,7 +80,11 @@ fn internal_scalar_functions() -> Vec<Arc<ScalarUDF>> {
     DecimalOp::ALL
         .iter()
         .map(|op| decimal_arithmetic::udf(*op))
-        .chain([round::udf(), like_escape::udf()])
+        .chain([
+            round::udf(),
+            like_escape::udf(),
+            array_nulls::has_null_element(),
+        ])
         .collect()
 }
 

@@ -449,10 +449,12 @@ async fn array_functions_keep_sparks_nulls_and_argument_order() {
                 array_prepend(array(1, 2), 0) as prepended, \
                 array_position(array('b', 'a'), 'z') as missing, \
                 array_position(array('b', 'a'), 'a') as found, \
-                (select avg(x) from (values (1, null)) as t(y, x)) is null as average",
+                (select avg(x) from (values (1, null)) as t(y, x)) is null as average, \
+                flatten(array(array(1), cast(null as array<int>))) is null as flat_null, \
+                flatten(array(array(1, 2), array(3))) as flat",
     )
     .await;
-    assert_eq!(got, ["true", "[0, 1, 2]", "0", "2", "true"]);
+    assert_eq!(got, ["true", "[0, 1, 2]", "0", "2", "true", "true", "[1, 2, 3]"]);
 }
 
 #[tokio::test]
