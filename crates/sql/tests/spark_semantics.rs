@@ -454,7 +454,10 @@ async fn array_functions_keep_sparks_nulls_and_argument_order() {
                 flatten(array(array(1, 2), array(3))) as flat",
     )
     .await;
-    assert_eq!(got, ["true", "[0, 1, 2]", "0", "2", "true", "true", "[1, 2, 3]"]);
+    assert_eq!(
+        got,
+        ["true", "[0, 1, 2]", "0", "2", "true", "true", "[1, 2, 3]"]
+    );
 }
 
 #[tokio::test]
