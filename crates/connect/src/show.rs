@@ -85,7 +85,7 @@ fn spark_cell(
     }
     // A variant shows as its JSON text.
     if variant::is_variant_type(array.data_type()) {
-        return Ok(variant::variant_json(array.as_struct(), row, zone)?);
+        return Ok(variant::variant_json(array, row, zone)?);
     }
     let joined = |values: &dyn Array| -> ConnectResult<String> {
         (0..values.len())

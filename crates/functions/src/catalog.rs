@@ -19,7 +19,7 @@ use crate::{
     element_at, higher_order, json, json_convert, listagg, make_timestamp, map, months_between,
     number_format, partition_id, raise_error, random, regex, reverse, scaled_rounding, shorthand,
     sketch, spark_hash, string_predicates, text, time_of_day, timestamp_units, try_arithmetic,
-    types, variant, xpath, zone_shift,
+    types, variant, variant_schema, xpath, zone_shift,
 };
 
 /// `datafusion-spark` functions Ember does not take: Ember's own analyzer rule gives `avg` and
@@ -183,7 +183,7 @@ static CATALOG: LazyLock<Catalog> = LazyLock::new(|| {
         .chain(sketch::aggregate_functions())
         .chain(bitmap::aggregate_functions())
         .chain(listagg::aggregate_functions())
-        .chain(variant::aggregate_functions())
+        .chain(variant_schema::aggregate_functions())
     {
         origins.insert(f.name().to_string(), Origin::Ember);
         aggregate.insert(f.name().to_string(), f);

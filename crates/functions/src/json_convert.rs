@@ -13,7 +13,7 @@ use arrow::array::{
 };
 use arrow::buffer::{NullBuffer, OffsetBuffer};
 use arrow::compute::{CastOptions, cast, cast_with_options};
-use arrow::datatypes::{DataType, Field, FieldRef, Fields, TimeUnit};
+use arrow::datatypes::{DataType, Field, FieldRef, TimeUnit};
 use arrow::util::display::{ArrayFormatter, FormatOptions};
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD as BASE64;
@@ -27,6 +27,7 @@ use datafusion::logical_expr::{
 
 use crate::columnar::{all_scalar, finish, is_text};
 use crate::date_pattern::java_to_chrono;
+use crate::inferred_schema::inferred_type;
 use crate::java_text::{double_text, float_text};
 use crate::json_text::{self, Json, JsonOptions, write_string};
 use crate::type_syntax::{map_type, parse_type_or_schema};
@@ -675,7 +676,7 @@ fn write_json(
     }
     if crate::variant::is_variant_type(array.data_type()) {
         out.push_str(&crate::variant::variant_json(
-            array.as_struct(),
+            array,
             row,
             &options.zone_name,
         )?);
@@ -813,133 +814,6 @@ fn timestamp_text(micros: i64, with_zone: bool, options: &WriteOptions) -> Strin
     }
 }
 
-/// The type Spark's schema inference gives a JSON value: integers `BIGINT` (a `DECIMAL` past a
-/// long's range), other numbers `DOUBLE`, objects structs with their fields in name order,
-/// NULL and empty arrays `STRING`.
-fn inferred_type(value: &Json) -> DataType {
-    settle(&infer(value))
-}
-
-fn infer(value: &Json) -> DataType {
-    match value {
-        Json::Null => DataType::Null,
-        Json::Bool(_) => DataType::Boolean,
-        Json::String(_) => DataType::Utf8,
-        Json::Number(n) => {
-            let integral = n.bytes().all(|b| b.is_ascii_digit() || b == b'-');
-            if !integral {
-                DataType::Float64
-            } else if n.parse::<i64>().is_ok() {
-                DataType::Int64
-            } else {
-                let digits = n.trim_start_matches('-').len();
-                match u8::try_from(digits) {
-                    Ok(p) if p <= 38 => DataType::Decimal128(p, 0),
-                    _ => DataType::Float64,
-                }
-            }
-        }
-        Json::Array(items) => {
-            let element = items
-                .iter()
-                .map(infer)
-                .reduce(|a, b| merge(&a, &b))
-                .unwrap_or(DataType::Null);
-            DataType::List(Arc::new(Field::new("element", element, true)))
-        }
-        Json::Object(fields) => {
-            let mut merged: Vec<(String, DataType)> = Vec::new();
-            for (name, value) in fields {
-                let inferred = infer(value);
-                match merged.iter_mut().find(|(n, _)| n == name) {
-                    Some((_, existing)) => *existing = merge(existing, &inferred),
-                    None => merged.push((name.clone(), inferred)),
-                }
-            }
-            merged.sort_by(|a, b| a.0.cmp(&b.0));
-            DataType::Struct(
-                merged
-                    .into_iter()
-                    .map(|(name, t)| Field::new(name, t, true))
-                    .collect(),
-            )
-        }
-    }
-}
-
-/// The type two inferred types widen to, as Spark's `JsonInferSchema.compatibleType`.
-fn merge(a: &DataType, b: &DataType) -> DataType {
-    merge_inferred(a, b, &DataType::Utf8)
-}
-
-/// Two inferred types as one, as Spark's schema inference widens them (JSON's and
-/// `schema_of_variant`'s): numbers widen, structs merge their fields by name, arrays their
-/// elements; anything else that differs becomes `otherwise`.
-pub(crate) fn merge_inferred(a: &DataType, b: &DataType, otherwise: &DataType) -> DataType {
-    let merge = |x: &DataType, y: &DataType| merge_inferred(x, y, otherwise);
-    match (a, b) {
-        (a, b) if a == b => a.clone(),
-        (DataType::Null, other) | (other, DataType::Null) => other.clone(),
-        (DataType::Int64, DataType::Float64) | (DataType::Float64, DataType::Int64) => {
-            DataType::Float64
-        }
-        (DataType::Decimal128(_, _), DataType::Float64)
-        | (DataType::Float64, DataType::Decimal128(_, _)) => DataType::Float64,
-        // A long widens as the decimal that holds every long, `DECIMAL(20,0)`.
-        (DataType::Int64, d @ DataType::Decimal128(_, _))
-        | (d @ DataType::Decimal128(_, _), DataType::Int64) => {
-            merge(&DataType::Decimal128(20, 0), d)
-        }
-        (DataType::Decimal128(p1, s1), DataType::Decimal128(p2, s2)) => {
-            let scale = (*s1).max(*s2);
-            let whole = (*p1 as i16 - *s1 as i16).max(*p2 as i16 - *s2 as i16);
-            DataType::Decimal128((whole + scale as i16).clamp(1, 38) as u8, scale)
-        }
-        (DataType::List(x), DataType::List(y)) => DataType::List(Arc::new(Field::new(
-            "element",
-            merge(x.data_type(), y.data_type()),
-            true,
-        ))),
-        (DataType::Struct(x), DataType::Struct(y)) => {
-            let mut fields: Vec<(String, DataType)> = x
-                .iter()
-                .map(|f| (f.name().clone(), f.data_type().clone()))
-                .collect();
-            for field in y.iter() {
-                match fields.iter_mut().find(|(n, _)| n == field.name()) {
-                    Some((_, existing)) => *existing = merge(existing, field.data_type()),
-                    None => fields.push((field.name().clone(), field.data_type().clone())),
-                }
-            }
-            fields.sort_by(|a, b| a.0.cmp(&b.0));
-            DataType::Struct(
-                fields
-                    .into_iter()
-                    .map(|(name, t)| Field::new(name, t, true))
-                    .collect::<Fields>(),
-            )
-        }
-        _ => otherwise.clone(),
-    }
-}
-
-/// NULL types left after inference are strings.
-fn settle(data_type: &DataType) -> DataType {
-    match data_type {
-        DataType::Null => DataType::Utf8,
-        DataType::List(f) => {
-            DataType::List(Arc::new(Field::new("element", settle(f.data_type()), true)))
-        }
-        DataType::Struct(fields) => DataType::Struct(
-            fields
-                .iter()
-                .map(|f| Field::new(f.name(), settle(f.data_type()), true))
-                .collect(),
-        ),
-        other => other.clone(),
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -1005,25 +879,5 @@ mod tests {
             written(&rows),
             [r#"{"d":"2022-02-22","t":"2015-08-26T05:00:00.000-07:00"}"#]
         );
-    }
-
-    #[test]
-    fn schemas_are_inferred_as_spark_infers_them() {
-        let infer_text = |text: &str| {
-            spark_sql_type_name(&inferred_type(
-                &json_text::parse(text, &JsonOptions::default()).unwrap(),
-            ))
-        };
-        assert_eq!(
-            infer_text(r#"{"b": 0, "a": "x"}"#),
-            "STRUCT<a: STRING, b: BIGINT>"
-        );
-        assert_eq!(infer_text("[1, 2.5]"), "ARRAY<DOUBLE>");
-        assert_eq!(infer_text("[]"), "ARRAY<STRING>");
-        assert_eq!(
-            infer_text(r#"[{"a": 1}, {"b": null}]"#),
-            "ARRAY<STRUCT<a: BIGINT, b: STRING>>"
-        );
-        assert_eq!(infer_text("12345678901234567890"), "DECIMAL(20,0)");
     }
 }

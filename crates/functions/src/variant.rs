@@ -4,12 +4,14 @@
 //! `parse_json`/`try_parse_json` build variants from JSON text (integers as the narrowest
 //! integer, other numbers as decimals where they fit, as Spark does), `to_variant_object` from
 //! structs, maps and arrays; `variant_get`/`try_variant_get` extract a path as a type,
-//! `is_variant_null`, `is_valid_variant`, `schema_of_variant` and the aggregate
-//! `schema_of_variant_agg` inspect them, and `to_json` writes them back.
+//! `is_variant_null`, `is_valid_variant` and `schema_of_variant` inspect them (their schemas,
+//! and the aggregate `schema_of_variant_agg`, are in `variant_schema.rs`), and `to_json`
+//! writes them back.
 
 use std::collections::HashMap;
 use std::sync::Arc;
 
+use arrow::array::timezone::Tz;
 use arrow::array::{
     Array, ArrayRef, AsArray, BinaryBuilder, BooleanArray, StringArray, StructArray,
 };
@@ -20,10 +22,9 @@ use base64::Engine;
 use base64::engine::general_purpose::STANDARD as BASE64;
 use chrono::NaiveDate;
 use datafusion::common::{DataFusionError, Result, ScalarValue, exec_err, plan_err};
-use datafusion::logical_expr::function::{AccumulatorArgs, StateFieldsArgs};
 use datafusion::logical_expr::{
-    Accumulator, AggregateUDF, AggregateUDFImpl, ColumnarValue, ReturnFieldArgs,
-    ScalarFunctionArgs, ScalarUDF, ScalarUDFImpl, Signature, Volatility,
+    ColumnarValue, ReturnFieldArgs, ScalarFunctionArgs, ScalarUDF, ScalarUDFImpl, Signature,
+    Volatility,
 };
 use parquet_variant::{
     ObjectFieldBuilder, Variant, VariantBuilder, VariantBuilderExt, VariantDecimal4,
@@ -34,7 +35,8 @@ use crate::columnar::{all_scalar, finish, is_text};
 use crate::java_text::{decimal_text, double_text, float_text};
 use crate::json::{Step, parse_path};
 use crate::json_text::{self, Json, JsonOptions, write_string};
-use crate::types::quote_if_needed;
+use crate::variant_schema::{decimal_schema, schema_text, variant_schema};
+use crate::zones::spark_zone;
 
 /// The Arrow form of Spark's VARIANT: `struct<value: binary, metadata: binary>`, its
 /// `metadata` field marked as PySpark marks it.
@@ -65,12 +67,6 @@ pub fn functions() -> Vec<Arc<ScalarUDF>> {
             }))
         })
         .collect()
-}
-
-pub fn aggregate_functions() -> Vec<Arc<AggregateUDF>> {
-    vec![Arc::new(AggregateUDF::from(SchemaOfVariantAgg {
-        signature: Signature::user_defined(Volatility::Immutable),
-    }))]
 }
 
 #[derive(Debug, PartialEq, Eq, Hash, Clone, Copy)]
@@ -321,7 +317,7 @@ impl VariantColumn {
 }
 
 /// The `(metadata, value)` bytes of row `row` of a variant column; `None` for NULL.
-fn variant_parts(array: &ArrayRef, row: usize) -> Result<Option<(&[u8], &[u8])>> {
+pub(crate) fn variant_parts(array: &dyn Array, row: usize) -> Result<Option<(&[u8], &[u8])>> {
     if array.is_null(row) || array.data_type() == &DataType::Null {
         return Ok(None);
     }
@@ -339,7 +335,7 @@ fn variant_parts(array: &ArrayRef, row: usize) -> Result<Option<(&[u8], &[u8])>>
 
 /// Reads variant bytes, checking them all, so a malformed variant from a client is an error
 /// rather than a panic further in.
-fn open<'a>(metadata: &'a [u8], value: &'a [u8]) -> Result<Variant<'a, 'a>> {
+pub(crate) fn open<'a>(metadata: &'a [u8], value: &'a [u8]) -> Result<Variant<'a, 'a>> {
     Variant::try_new(metadata, value)
         .and_then(|v| v.with_full_validation())
         .map_err(|e| {
@@ -349,19 +345,18 @@ fn open<'a>(metadata: &'a [u8], value: &'a [u8]) -> Result<Variant<'a, 'a>> {
 
 /// Row `row` of the variant column `array` written as JSON, as `to_json` and `show()` write it;
 /// timestamps in `zone`.
-pub fn variant_json(array: &StructArray, row: usize, zone: &str) -> Result<String> {
-    let column: ArrayRef = Arc::new(array.clone());
-    let Some((metadata, value)) = variant_parts(&column, row)? else {
+pub fn variant_json(array: &dyn Array, row: usize, zone: &str) -> Result<String> {
+    let Some((metadata, value)) = variant_parts(array, row)? else {
         return Ok("null".into());
     };
     let variant = open(metadata, value)?;
-    let tz: Option<arrow::array::timezone::Tz> = zone.parse().ok();
+    let tz = spark_zone(zone);
     let mut out = String::new();
     write_variant(&variant, &mut out, tz.as_ref());
     Ok(out)
 }
 
-fn write_variant(variant: &Variant, out: &mut String, tz: Option<&arrow::array::timezone::Tz>) {
+fn write_variant(variant: &Variant, out: &mut String, tz: Option<&Tz>) {
     match variant {
         Variant::Null => out.push_str("null"),
         Variant::BooleanTrue => out.push_str("true"),
@@ -548,8 +543,7 @@ fn append_arrow(builder: &mut impl VariantBuilderExt, array: &dyn Array, row: us
         return Ok(());
     }
     if is_variant_type(array.data_type()) {
-        let column: ArrayRef = Arc::new(array.as_struct().clone());
-        if let Some((metadata, value)) = variant_parts(&column, row)? {
+        if let Some((metadata, value)) = variant_parts(array, row)? {
             builder.append_value(open(metadata, value)?);
         }
         return Ok(());
@@ -644,84 +638,6 @@ fn append_arrow(builder: &mut impl VariantBuilderExt, array: &dyn Array, row: us
     Ok(())
 }
 
-/// The type `schema_of_variant` reports for a variant: objects as structs (shown `OBJECT<…>`),
-/// every integer `BIGINT`, decimals by their digits, arrays by their merged elements.
-fn variant_schema(variant: &Variant) -> DataType {
-    match variant {
-        Variant::Null => DataType::Null,
-        Variant::BooleanTrue | Variant::BooleanFalse => DataType::Boolean,
-        Variant::Int8(_) | Variant::Int16(_) | Variant::Int32(_) | Variant::Int64(_) => {
-            DataType::Int64
-        }
-        Variant::Float(_) => DataType::Float32,
-        Variant::Double(_) => DataType::Float64,
-        Variant::Decimal4(d) => decimal_schema(i128::from(d.integer()), d.scale()),
-        Variant::Decimal8(d) => decimal_schema(i128::from(d.integer()), d.scale()),
-        Variant::Decimal16(d) => decimal_schema(d.integer(), d.scale()),
-        Variant::String(_) | Variant::ShortString(_) | Variant::Uuid(_) => DataType::Utf8,
-        Variant::Binary(_) => DataType::Binary,
-        Variant::Date(_) => DataType::Date32,
-        Variant::TimestampMicros(_) | Variant::TimestampNanos(_) => {
-            DataType::Timestamp(TimeUnit::Microsecond, Some("UTC".into()))
-        }
-        Variant::TimestampNtzMicros(_) | Variant::TimestampNtzNanos(_) => {
-            DataType::Timestamp(TimeUnit::Microsecond, None)
-        }
-        Variant::Time(_) => DataType::Time64(TimeUnit::Nanosecond),
-        Variant::Object(object) => DataType::Struct(
-            object
-                .iter()
-                .map(|(name, value)| Field::new(name, variant_schema(&value), true))
-                .collect(),
-        ),
-        Variant::List(list) => {
-            let element = list
-                .iter()
-                .map(|item| variant_schema(&item))
-                .reduce(|a, b| merge_schema(&a, &b))
-                .unwrap_or(DataType::Null);
-            DataType::List(Arc::new(Field::new("element", element, true)))
-        }
-    }
-}
-
-fn decimal_schema(unscaled: i128, scale: u8) -> DataType {
-    let digits = u8::try_from(unscaled.unsigned_abs().to_string().len()).unwrap_or(38);
-    DataType::Decimal128(
-        digits.max(scale).clamp(1, 38),
-        i8::try_from(scale).unwrap_or(0),
-    )
-}
-
-/// Two schemas as one, as Spark's `SchemaOfVariant.mergeSchema`: numbers widen, objects merge
-/// their fields, anything else that differs is `VARIANT`.
-fn merge_schema(a: &DataType, b: &DataType) -> DataType {
-    crate::json_convert::merge_inferred(a, b, &variant_type())
-}
-
-/// A variant schema as Spark prints it: `OBJECT<a: BIGINT>`, `ARRAY<STRING>`, `VARIANT`, `VOID`.
-fn schema_text(data_type: &DataType) -> String {
-    if is_variant_type(data_type) {
-        return "VARIANT".into();
-    }
-    match data_type {
-        DataType::Struct(fields) => format!(
-            "OBJECT<{}>",
-            fields
-                .iter()
-                .map(|f| format!(
-                    "{}: {}",
-                    quote_if_needed(f.name()),
-                    schema_text(f.data_type())
-                ))
-                .collect::<Vec<_>>()
-                .join(", ")
-        ),
-        DataType::List(f) => format!("ARRAY<{}>", schema_text(f.data_type())),
-        other => crate::types::spark_sql_type_name(other),
-    }
-}
-
 fn variant_get(
     input: &ArrayRef,
     paths: &StringArray,
@@ -791,6 +707,7 @@ fn cast_variants(
     tolerant: bool,
     zone: &str,
 ) -> Result<ArrayRef> {
+    let tz = spark_zone(zone);
     let mut cells = Vec::with_capacity(variants.len());
     for row in 0..variants.len() {
         let Some((metadata, value)) = variant_parts(variants, row)? else {
@@ -798,12 +715,12 @@ fn cast_variants(
             continue;
         };
         let variant = open(metadata, value)?;
-        match cast_variant(&variant, target, zone) {
+        match cast_variant(&variant, target, zone, tz.as_ref()) {
             Some(cell) => cells.push(cell),
             None if tolerant => cells.push(ScalarValue::try_from(target)?),
             None => {
                 let mut text = String::new();
-                write_variant(&variant, &mut text, zone.parse().ok().as_ref());
+                write_variant(&variant, &mut text, tz.as_ref());
                 return exec_err!(
                     "[INVALID_VARIANT_CAST] The variant value `{text}` cannot be cast into `{}`. Please use `try_variant_get` instead.",
                     crate::types::spark_sql_type_name(target)
@@ -814,21 +731,27 @@ fn cast_variants(
     ScalarValue::iter_to_array(cells)
 }
 
-/// One variant as a value of `target`; `None` when it cannot be one.
-fn cast_variant(variant: &Variant, target: &DataType, zone: &str) -> Option<ScalarValue> {
+/// One variant as a value of `target`; `None` when it cannot be one. `zone` names the
+/// session's time zone, `tz` is that zone read.
+fn cast_variant(
+    variant: &Variant,
+    target: &DataType,
+    zone: &str,
+    tz: Option<&Tz>,
+) -> Option<ScalarValue> {
     if matches!(variant, Variant::Null) {
         return ScalarValue::try_from(target).ok();
     }
     match (variant, target) {
         (Variant::Object(_) | Variant::List(_), DataType::Utf8) => {
             let mut text = String::new();
-            write_variant(variant, &mut text, zone.parse().ok().as_ref());
+            write_variant(variant, &mut text, tz);
             Some(ScalarValue::Utf8(Some(text)))
         }
         (Variant::Object(_) | Variant::List(_), _) => {
             // Nested targets are read as `from_json` reads the variant's JSON text.
             let mut text = String::new();
-            write_variant(variant, &mut text, zone.parse().ok().as_ref());
+            write_variant(variant, &mut text, tz);
             let array = crate::json_convert::read_json_as(&text, target, zone).ok()?;
             ScalarValue::try_from_array(&array, 0).ok()
         }
@@ -884,102 +807,6 @@ fn natural_scalar(variant: &Variant) -> Option<ScalarValue> {
     })
 }
 
-/// `schema_of_variant_agg(v)`: the merged schema of every variant in a group.
-#[derive(Debug, PartialEq, Eq, Hash)]
-struct SchemaOfVariantAgg {
-    signature: Signature,
-}
-
-impl AggregateUDFImpl for SchemaOfVariantAgg {
-    fn name(&self) -> &str {
-        "schema_of_variant_agg"
-    }
-
-    fn signature(&self) -> &Signature {
-        &self.signature
-    }
-
-    fn coerce_types(&self, arg_types: &[DataType]) -> Result<Vec<DataType>> {
-        match arg_types {
-            [t] if is_variant_type(t) || t == &DataType::Null => Ok(vec![t.clone()]),
-            _ => plan_err!(
-                "[DATATYPE_MISMATCH.UNEXPECTED_INPUT_TYPE] `schema_of_variant_agg` takes one variant"
-            ),
-        }
-    }
-
-    fn return_type(&self, _arg_types: &[DataType]) -> Result<DataType> {
-        Ok(DataType::Utf8)
-    }
-
-    fn state_fields(&self, args: StateFieldsArgs) -> Result<Vec<FieldRef>> {
-        Ok(vec![Arc::new(Field::new(
-            format!("{}[schema]", args.name),
-            DataType::Utf8,
-            true,
-        ))])
-    }
-
-    fn accumulator(&self, _args: AccumulatorArgs) -> Result<Box<dyn Accumulator>> {
-        Ok(Box::new(SchemaAccumulator { merged: None }))
-    }
-}
-
-#[derive(Debug)]
-struct SchemaAccumulator {
-    merged: Option<DataType>,
-}
-
-impl SchemaAccumulator {
-    fn add(&mut self, schema: DataType) {
-        self.merged = Some(match self.merged.take() {
-            Some(merged) => merge_schema(&merged, &schema),
-            None => schema,
-        });
-    }
-}
-
-impl Accumulator for SchemaAccumulator {
-    fn update_batch(&mut self, values: &[ArrayRef]) -> Result<()> {
-        let Some(column) = values.first() else {
-            return Ok(());
-        };
-        for row in 0..column.len() {
-            if let Some((metadata, value)) = variant_parts(column, row)? {
-                let schema = variant_schema(&open(metadata, value)?);
-                self.add(schema);
-            }
-        }
-        Ok(())
-    }
-
-    fn merge_batch(&mut self, states: &[ArrayRef]) -> Result<()> {
-        let Some(column) = states.first() else {
-            return Ok(());
-        };
-        for text in column.as_string::<i32>().iter().flatten() {
-            let schema = crate::type_syntax::parse_type(text, "UTC")
-                .map_err(|e| DataFusionError::Internal(e.to_string()))?;
-            self.add(schema);
-        }
-        Ok(())
-    }
-
-    fn state(&mut self) -> Result<Vec<ScalarValue>> {
-        Ok(vec![ScalarValue::Utf8(
-            self.merged.as_ref().map(crate::spark_type_name),
-        )])
-    }
-
-    fn evaluate(&mut self) -> Result<ScalarValue> {
-        Ok(ScalarValue::Utf8(self.merged.as_ref().map(schema_text)))
-    }
-
-    fn size(&self) -> usize {
-        std::mem::size_of_val(self)
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -990,7 +817,7 @@ mod tests {
     }
 
     fn json_of(column: &ArrayRef, row: usize) -> String {
-        variant_json(column.as_struct(), row, "UTC").unwrap()
+        variant_json(column.as_ref(), row, "UTC").unwrap()
     }
 
     #[test]
