@@ -21,9 +21,10 @@ use datafusion::logical_expr::{
 
 use crate::columnar::{all_scalar, finish, is_text};
 use crate::java_text::{double_text, float_text};
-use crate::json_convert::option_pairs;
+use crate::json_convert::{default_timestamp_text, option, option_pairs};
 use crate::type_syntax::parse_type_or_schema;
 use crate::types::spark_sql_type_name;
+use crate::zones::spark_zone;
 
 pub fn functions() -> Vec<Arc<ScalarUDF>> {
     [Kind::Read, Kind::Write, Kind::InferSchema]
@@ -218,13 +219,7 @@ struct CsvOptions {
 
 impl CsvOptions {
     fn new(pairs: &[(String, String)]) -> Result<CsvOptions> {
-        let get = |name: &str| {
-            pairs
-                .iter()
-                .rev()
-                .find(|(k, _)| k.eq_ignore_ascii_case(name))
-                .map(|(_, v)| v.as_str())
-        };
+        let get = |name: &str| option(pairs, name);
         let flag = |name: &str| get(name).is_some_and(|v| v.eq_ignore_ascii_case("true"));
         let separator = get("sep").or_else(|| get("delimiter")).unwrap_or(",");
         let separator = match separator {
@@ -464,18 +459,11 @@ fn value_text(array: &dyn Array, row: usize, zone: &str) -> Result<String> {
             let micros = micros
                 .as_primitive::<arrow::datatypes::TimestampMicrosecondType>()
                 .value(0);
-            let tz: Option<arrow::array::timezone::Tz> = zone.parse().ok();
-            match (chrono::DateTime::from_timestamp_micros(micros), tz) {
-                (Some(at), Some(tz)) => {
-                    let local = at.with_timezone(&tz);
-                    let offset = local.format("%:z").to_string();
-                    let offset = if offset == "+00:00" {
-                        "Z".into()
-                    } else {
-                        offset
-                    };
-                    format!("{}{offset}", local.format("%Y-%m-%dT%H:%M:%S%.3f"))
-                }
+            match (
+                chrono::DateTime::from_timestamp_micros(micros),
+                spark_zone(zone),
+            ) {
+                (Some(at), Some(tz)) => default_timestamp_text(&at.with_timezone(&tz)),
                 _ => String::new(),
             }
         }

@@ -245,7 +245,8 @@ pub(crate) fn option_pairs(value: Option<&ColumnarValue>) -> Result<Vec<(String,
         .collect())
 }
 
-fn option<'a>(pairs: &'a [(String, String)], name: &str) -> Option<&'a str> {
+/// The value of option `name` (any case; the last one given wins).
+pub(crate) fn option<'a>(pairs: &'a [(String, String)], name: &str) -> Option<&'a str> {
     pairs
         .iter()
         .rev()
@@ -784,6 +785,21 @@ fn write_json(
     Ok(())
 }
 
+/// A zoned time in Spark's default text form for JSON and CSV,
+/// `yyyy-MM-dd'T'HH:mm:ss.SSSXXX` (`Z` for a zero offset).
+pub(crate) fn default_timestamp_text<Z: chrono::TimeZone>(local: &chrono::DateTime<Z>) -> String
+where
+    Z::Offset: std::fmt::Display,
+{
+    let offset = local.format("%:z").to_string();
+    let offset = if offset == "+00:00" {
+        "Z".into()
+    } else {
+        offset
+    };
+    format!("{}{offset}", local.format("%Y-%m-%dT%H:%M:%S%.3f"))
+}
+
 fn timestamp_text(micros: i64, with_zone: bool, options: &WriteOptions) -> String {
     let Some(utc) = chrono::DateTime::from_timestamp_micros(micros) else {
         return String::new();
@@ -793,15 +809,7 @@ fn timestamp_text(micros: i64, with_zone: bool, options: &WriteOptions) -> Strin
             let local = utc.with_timezone(tz);
             match &options.timestamp_format {
                 Some(pattern) => local.format(pattern).to_string(),
-                None => {
-                    let offset = local.format("%:z").to_string();
-                    let offset = if offset == "+00:00" {
-                        "Z".into()
-                    } else {
-                        offset
-                    };
-                    format!("{}{offset}", local.format("%Y-%m-%dT%H:%M:%S%.3f"))
-                }
+                None => default_timestamp_text(&local),
             }
         }
         _ => {
