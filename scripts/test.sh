@@ -16,3 +16,5 @@ cargo build --locked --bin ember
 target/ember-py/bin/python -m pytest python/tests -q -c python/pytest.ini
 echo "== PySpark documentation examples against ember server (ratchet: python/doctests/failing.txt)" >&2
 target/ember-py/bin/python python/doctests/run.py
+echo "== Differential test against Apache Spark's recorded answers (ratchet: python/oracle/differences.txt)" >&2
+target/ember-py/bin/python python/oracle/compare.py
