@@ -3,7 +3,8 @@
 Evaluates every case of `cases.py` on a real `ember server` through the PySpark client and
 compares each outcome with the answer Apache Spark gave (testdata/spark-oracle/answers.jsonl,
 made by record.py): the column's name, its Spark type, every row's value (doubles to 12
-significant digits, NaN equal to NaN), or the error condition when Spark raised one.
+significant digits, NaN equal to NaN, decimals by value), or the error condition when Spark
+raised one.
 
 `python/oracle/differences.txt` lists the cases where Ember still differs, each with what
 differed. The run fails when a case that is not listed differs (a regression) or when a listed
@@ -15,6 +16,7 @@ one matches (the list must shrink as Ember improves). `--update` rewrites the li
 
 import argparse
 import collections
+import decimal
 import json
 import math
 import os
@@ -51,6 +53,9 @@ def same_value(expected, actual):
             if math.isnan(want) or math.isnan(got):
                 return math.isnan(want) and math.isnan(got)
             return want == got or math.isclose(want, got, rel_tol=1e-12)
+        if "decimal" in expected and "decimal" in actual:
+            # The same number in another scale (1E-10, 1.00E-10): the type carries the scale.
+            return decimal.Decimal(expected["decimal"]) == decimal.Decimal(actual["decimal"])
         return expected.keys() == actual.keys() and all(
             same_value(expected[key], actual[key]) for key in expected
         )

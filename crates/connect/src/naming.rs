@@ -58,7 +58,6 @@ const UPPER_CASE_NAMES: &[(&str, &str)] = &[
     ("tan", "TAN"),
     ("tanh", "TANH"),
     ("signum", "SIGNUM"),
-    ("pow", "POWER"),
     ("power", "POWER"),
     ("hypot", "HYPOT"),
     ("ceil", "CEIL"),
@@ -80,6 +79,13 @@ const CANONICAL_NAMES: &[(&str, &str)] = &[
 /// `given` arguments shows these after them (`hll_sketch_agg(value, 12)`).
 const DEFAULT_ARGUMENTS: &[(&str, usize, &[&str])] = &[
     ("position", 2, &["1"]),
+    ("locate", 2, &["1"]),
+    ("mask", 1, &["X", "x", "n", "NULL"]),
+    ("sentences", 1, &["", ""]),
+    ("split", 2, &["-1"]),
+    ("sort_array", 1, &["true"]),
+    ("str_to_map", 1, &[",", ":"]),
+    ("overlay", 3, &["-1"]),
     ("bround", 1, &["0"]),
     ("round", 1, &["0"]),
     ("regexp_extract", 2, &["1"]),
@@ -128,6 +134,11 @@ pub fn client_name(name: &str) -> &str {
     name.split(REPEAT_MARK).next().unwrap_or(name)
 }
 
+/// The plan name of the `count`-th use of output name `name` (see [`client_name`]).
+pub(crate) fn repeated_name(name: &str, count: usize) -> String {
+    format!("{name}{REPEAT_MARK}{count}")
+}
+
 /// `exprs` with every repeated output name marked apart (see [`client_name`]).
 pub fn with_unique_names(exprs: Vec<Expr>) -> Vec<Expr> {
     let mut seen: std::collections::HashMap<String, usize> = std::collections::HashMap::new();
@@ -142,7 +153,7 @@ pub fn with_unique_names(exprs: Vec<Expr>) -> Vec<Expr> {
             if *count == 1 {
                 e
             } else {
-                e.unalias().alias(format!("{name}{REPEAT_MARK}{count}"))
+                e.unalias().alias(repeated_name(&name, *count))
             }
         })
         .collect()
@@ -240,10 +251,9 @@ fn expression_name(e: &Expression) -> String {
             .pop()
             .unwrap_or_default(),
         ExprType::Alias(a) => a.name.first().cloned().unwrap_or_default(),
-        ExprType::ExpressionString(s) => match crate::sql_naming::parsed(&s.expression) {
-            Some(parsed) => spark_name(&parsed),
-            None => s.expression.clone(),
-        },
+        ExprType::ExpressionString(s) => {
+            crate::sql_naming::name_of_text(&s.expression).unwrap_or_else(|| s.expression.clone())
+        }
         ExprType::UnresolvedStar(_) => "*".into(),
         ExprType::Cast(c) => {
             let inner = c.expr.as_deref().map(expression_name).unwrap_or_default();
@@ -279,7 +289,11 @@ fn expression_name(e: &Expression) -> String {
 }
 
 fn function_name(name: &str, args: &[Expression], distinct: bool) -> String {
-    let mut names: Vec<String> = args.iter().map(expression_name).collect();
+    call_name(name, args.iter().map(expression_name).collect(), distinct)
+}
+
+/// The name Spark gives a call of function `name` whose arguments are named `names`.
+pub(crate) fn call_name(name: &str, mut names: Vec<String>, distinct: bool) -> String {
     let lower = name.to_ascii_lowercase();
     if let Some((_, given, defaults)) = DEFAULT_ARGUMENTS.iter().find(|(n, _, _)| *n == lower)
         && names.len() >= *given
@@ -294,6 +308,15 @@ fn function_name(name: &str, args: &[Expression], distinct: bool) -> String {
     }
     match (lower.as_str(), names.as_slice()) {
         ("not", [a]) => format!("(NOT {a})"),
+        ("-", [a]) => format!("(- {a})"),
+        ("if", [c, a, b]) => format!("(IF({c}, {a}, {b}))"),
+        // Casts written as type functions (`double('NaN')`) are named by their argument.
+        (
+            "boolean" | "tinyint" | "smallint" | "int" | "bigint" | "float" | "double" | "decimal"
+            | "string" | "binary" | "date" | "timestamp",
+            [a],
+        ) => a.clone(),
+        ("between", [a, low, high]) => format!("between({a}, {low}, {high})"),
         ("~", [a]) => format!("~{a}"),
         ("ltrim", [trim, a]) => format!("TRIM(LEADING {trim} FROM {a})"),
         ("rtrim", [trim, a]) => format!("TRIM(TRAILING {trim} FROM {a})"),

@@ -880,6 +880,7 @@ impl Planner {
         let text = ember_sql::rewrite_typed_literals(&text);
         let dialect = self.state.config().options().sql_parser.dialect;
         let mut statement = self.state.sql_to_statement(&text, &dialect)?;
+        crate::sql_naming::name_projections(&mut statement);
         ember_sql::rewrite_spark_sql(&mut statement);
         let plan = self.state.statement_to_plan(statement).await?;
         Ok(match params {
