@@ -1,7 +1,9 @@
 """Sessions, settings, authentication, interrupts, artifacts and plan analysis."""
 
+import datetime
 import threading
 import time
+from zoneinfo import ZoneInfo
 
 import pytest
 from pyspark.errors.exceptions.connect import SparkConnectException, SparkConnectGrpcException
@@ -30,7 +32,9 @@ def test_version_and_config(spark):
 def test_session_time_zone_applies(spark):
     spark.conf.set("spark.sql.session.timeZone", "America/New_York")
     row = spark.sql("select timestamp '2024-01-01 12:00:00' as t").first()
-    assert row.t.hour == 12
+    # A TIMESTAMP is an instant, read in the session's zone; PySpark shows it in the local zone.
+    noon_in_new_york = datetime.datetime(2024, 1, 1, 12, tzinfo=ZoneInfo("America/New_York"))
+    assert row.t == noon_in_new_york.astimezone().replace(tzinfo=None)
 
 
 def test_sessions_are_isolated(server):

@@ -377,6 +377,18 @@ fn plan_error(message: &str) -> SparkError {
             format!("[DATATYPE_MISMATCH.UNEXPECTED_INPUT_TYPE] {message}"),
         );
     }
+    // Ember's analyzer rules raise Spark's classes, written first in their messages.
+    for class in [
+        "DATATYPE_MISMATCH.CAST_WITHOUT_SUGGESTION",
+        "DATATYPE_MISMATCH.CAST_WITH_CONF_SUGGESTION",
+    ] {
+        if message.starts_with(&format!("[{class}]")) {
+            return SparkError::analysis(class, message.to_string());
+        }
+    }
+    if let Some(mismatch) = type_mismatch(message) {
+        return mismatch;
+    }
     if message.contains("Invalid function") {
         return SparkError::analysis(
             "UNRESOLVED_ROUTINE",
@@ -384,6 +396,67 @@ fn plan_error(message: &str) -> SparkError {
         );
     }
     SparkError::analysis("EMBER_ANALYSIS", message.to_string())
+}
+
+/// DataFusion's type coercion failures in Spark's `DATATYPE_MISMATCH` classes: operands of an
+/// operator that no common type fits, and branches of `CASE`, `IN` and `coalesce` likewise.
+fn type_mismatch(message: &str) -> Option<SparkError> {
+    let spark_type = |text: &str| {
+        text.trim()
+            .parse::<datafusion::arrow::datatypes::DataType>()
+            .map(|t| ember_functions::spark_type_name(&t).to_uppercase())
+            .unwrap_or_else(|_| text.trim().to_uppercase())
+    };
+    let operands = message
+        .strip_prefix("Cannot coerce arithmetic expression ")
+        .and_then(|rest| rest.strip_suffix(" to valid types"))
+        .or_else(|| {
+            message.strip_prefix("Cannot infer common argument type for comparison operation ")
+        });
+    if let Some(operands) = operands {
+        let (left, operator, right) = [
+            " IS NOT DISTINCT FROM ",
+            " IS DISTINCT FROM ",
+            " <= ",
+            " >= ",
+            " != ",
+            " + ",
+            " - ",
+            " * ",
+            " / ",
+            " % ",
+            " = ",
+            " < ",
+            " > ",
+        ]
+        .iter()
+        .find_map(|op| operands.split_once(op).map(|(l, r)| (l, op.trim(), r)))?;
+        let (left, right) = (spark_type(left), spark_type(right));
+        // Spark casts a string operand to the other side's type, so a string that meets a
+        // type without the operator is that type's mismatch, not a mismatch of two types.
+        let class = if left == right || left == "STRING" || right == "STRING" {
+            "DATATYPE_MISMATCH.BINARY_OP_WRONG_TYPE"
+        } else {
+            "DATATYPE_MISMATCH.BINARY_OP_DIFF_TYPES"
+        };
+        return Some(SparkError::analysis(
+            class,
+            format!(
+                "[{class}] Cannot resolve the operator {operator} due to data type mismatch: its operands have the types \"{left}\" and \"{right}\", which it does not accept together."
+            ),
+        ));
+    }
+    let branches = message.starts_with("Failed to coerce then (")
+        || message.starts_with("Can not find compatible types to compare ")
+        || (message.contains("Coercion from [") && message.contains("coalesce"));
+    branches.then(|| {
+        SparkError::analysis(
+            "DATATYPE_MISMATCH.DATA_DIFF_TYPES",
+            format!(
+                "[DATATYPE_MISMATCH.DATA_DIFF_TYPES] Cannot resolve the expression due to data type mismatch: its input should all be the same type, but here: {message}."
+            ),
+        )
+    })
 }
 
 fn cast_error(message: &str) -> SparkError {

@@ -882,7 +882,8 @@ impl Planner {
         let mut statement = self.state.sql_to_statement(&text, &dialect)?;
         crate::sql_naming::name_projections(&mut statement);
         ember_sql::rewrite_spark_sql(&mut statement);
-        let plan = self.state.statement_to_plan(statement).await?;
+        let plan =
+            ember_sql::spark_integer_literals(self.state.statement_to_plan(statement).await?)?;
         Ok(match params {
             Some(params) => plan.with_param_values(params)?,
             None => plan,

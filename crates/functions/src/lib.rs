@@ -46,6 +46,7 @@ mod rule;
 mod scaled_rounding;
 mod shorthand;
 mod sketch;
+mod spark_cast;
 mod spark_hash;
 mod string_predicates;
 mod text;
@@ -75,6 +76,7 @@ pub use decimal::{DecimalOp, spark_result_type};
 pub use java_text::{double_text, float_text};
 pub use partition_id::SPARK_PARTITION_ID;
 pub use rule::SparkNumericRule;
+pub use spark_cast::SparkCastRule;
 pub use types::{spark_sql_type_name, spark_type_name};
 
 /// The functions the numeric rule plans with; they are in the catalog so executors find them.

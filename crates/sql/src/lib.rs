@@ -7,6 +7,7 @@
 
 mod databases;
 mod error;
+mod integer_literals;
 mod object_stores;
 mod output;
 mod session;
@@ -20,6 +21,7 @@ pub use databases::{
     drop_database,
 };
 pub use error::SqlError;
+pub use integer_literals::spark_integer_literals;
 pub use output::{FileFormat, PendingOutput, PrintFormat, ResultPrinter, write_stream_to_file};
 pub use session::{EmberSession, Outcome, PlanExecutor, Script, StatementKind};
 pub use spark_sql::{drop_table, managed_directory, rewrite_spark_sql, truncate_table};

@@ -168,8 +168,12 @@ impl EmberSession {
         // Last, so no other rule moves a projection calling it off its partitions.
         let mut rules = state.physical_optimizers().to_vec();
         rules.push(Arc::new(ember_plan::PartitionIdRule));
+        // Spark's casts are read before DataFusion's type coercion adds casts of its own.
+        let mut analyzer_rules = state.analyzer().rules.clone();
+        analyzer_rules.insert(0, Arc::new(ember_functions::SparkCastRule));
         let state = datafusion::execution::SessionStateBuilder::new_from_existing(state)
             .with_physical_optimizer_rules(rules)
+            .with_analyzer_rules(analyzer_rules)
             .build();
         let mut ctx = SessionContext::new_with_state(state);
         ember_functions::register_spark_functions(&mut ctx)?;
@@ -367,6 +371,7 @@ impl EmberSession {
         }
         let dropped = self.managed_directories(&statement).await;
         let plan = self.ctx.state().statement_to_plan(statement).await?;
+        let plan = crate::spark_integer_literals(plan)?;
         if !dropped.is_empty() {
             self.ctx.execute_logical_plan(plan).await?.collect().await?;
             for directory in dropped {

@@ -112,6 +112,11 @@ impl VisitorMut for SparkExpressions {
     }
 
     fn post_visit_expr(&mut self, expr: &mut Expr) -> ControlFlow<Self::Break> {
+        if let Expr::Cast { data_type, .. }
+        | Expr::TypedString(ast::TypedString { data_type, .. }) = expr
+        {
+            spark_timestamp_type(data_type);
+        }
         let rewritten = match expr {
             Expr::RLike {
                 negated,
@@ -191,6 +196,27 @@ impl VisitorMut for SparkExpressions {
         }
         ControlFlow::Continue(())
     }
+}
+
+/// Spark's TIMESTAMP is an instant shown in the session's zone (DataFusion's TIMESTAMP WITH
+/// TIME ZONE), TIMESTAMP_NTZ a wall-clock time (DataFusion's TIMESTAMP); both count
+/// microseconds.
+fn spark_timestamp_type(data_type: &mut ast::DataType) {
+    use ast::{DataType, TimezoneInfo};
+    let custom = |name: &ObjectName| name.to_string().to_ascii_uppercase();
+    *data_type = match data_type {
+        DataType::Timestamp(_, TimezoneInfo::None) => {
+            DataType::Timestamp(Some(6), TimezoneInfo::WithTimeZone)
+        }
+        DataType::TimestampNtz(_) => DataType::Timestamp(Some(6), TimezoneInfo::None),
+        DataType::Custom(name, _) if custom(name) == "TIMESTAMP_LTZ" => {
+            DataType::Timestamp(Some(6), TimezoneInfo::WithTimeZone)
+        }
+        DataType::Custom(name, _) if custom(name) == "TIMESTAMP_NTZ" => {
+            DataType::Timestamp(Some(6), TimezoneInfo::None)
+        }
+        _ => return,
+    };
 }
 
 /// A managed table that `CREATE TABLE … USING` makes.
