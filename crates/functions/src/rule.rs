@@ -35,14 +35,20 @@ impl AnalyzerRule for SparkNumericRule {
     }
 }
 
-fn rewrite_plan(plan: LogicalPlan) -> Result<Transformed<LogicalPlan>> {
+/// The schema a node's expressions are typed against: its inputs', or a scan's table's.
+pub(crate) fn expression_schema(plan: &LogicalPlan) -> Result<DFSchema> {
     let mut schema = merge_schema(&plan.inputs());
-    if let LogicalPlan::TableScan(scan) = &plan {
+    if let LogicalPlan::TableScan(scan) = plan {
         schema.merge(&DFSchema::try_from_qualified_schema(
             scan.table_name.clone(),
             &scan.source.schema(),
         )?);
     }
+    Ok(schema)
+}
+
+fn rewrite_plan(plan: LogicalPlan) -> Result<Transformed<LogicalPlan>> {
+    let schema = expression_schema(&plan)?;
     let names = NamePreserver::new(&plan);
     let rewritten = plan.map_expressions(|expr| {
         let name = names.save(&expr);
