@@ -399,7 +399,7 @@ fn plan_error(message: &str) -> SparkError {
 }
 
 /// DataFusion's type coercion failures in Spark's `DATATYPE_MISMATCH` classes: operands of an
-/// operator that no common type fits, and branches of `CASE`, `IN` and `coalesce` likewise.
+/// operator that no common type fits, and branches of `CASE` and `IN` likewise.
 fn type_mismatch(message: &str) -> Option<SparkError> {
     let spark_type = |text: &str| {
         text.trim()
@@ -447,8 +447,7 @@ fn type_mismatch(message: &str) -> Option<SparkError> {
         ));
     }
     let branches = message.starts_with("Failed to coerce then (")
-        || message.starts_with("Can not find compatible types to compare ")
-        || (message.contains("Coercion from [") && message.contains("coalesce"));
+        || message.starts_with("Can not find compatible types to compare ");
     branches.then(|| {
         SparkError::analysis(
             "DATATYPE_MISMATCH.DATA_DIFF_TYPES",

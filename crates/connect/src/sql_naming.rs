@@ -27,10 +27,15 @@ pub fn name_of_text(text: &str) -> Option<String> {
         .ok()?
         .parse_expr()
         .ok()?;
-    match &expr {
+    column_name(&expr).or_else(|| result_name(&expr, &[]))
+}
+
+/// The name of a (possibly qualified) column reference: its last part.
+fn column_name(expr: &Expr) -> Option<String> {
+    match expr {
         Expr::Identifier(ident) => Some(ident.value.clone()),
         Expr::CompoundIdentifier(parts) => parts.last().map(|p| p.value.clone()),
-        _ => result_name(&expr, &[]),
+        _ => None,
     }
 }
 
@@ -65,11 +70,7 @@ fn name_body(body: &mut SetExpr) {
                     }
                     continue;
                 };
-                let column = match expr {
-                    Expr::Identifier(ident) => Some(ident.value.clone()),
-                    Expr::CompoundIdentifier(parts) => parts.last().map(|p| p.value.clone()),
-                    _ => None,
-                };
+                let column = column_name(expr);
                 let Some(name) = column.clone().or_else(|| result_name(expr, &relations)) else {
                     continue;
                 };
@@ -139,11 +140,7 @@ fn result_name(expr: &Expr, relations: &[String]) -> Option<String> {
         lambda_variables: Vec::new(),
     };
     match expr {
-        Expr::Cast { expr: inner, .. } => match inner.as_ref() {
-            Expr::Identifier(ident) => Some(ident.value.clone()),
-            Expr::CompoundIdentifier(parts) => parts.last().map(|p| p.value.clone()),
-            _ => namer.name(expr),
-        },
+        Expr::Cast { expr: inner, .. } => column_name(inner).or_else(|| namer.name(expr)),
         Expr::CompoundFieldAccess { access_chain, .. } => match access_chain.last() {
             Some(AccessExpr::Dot(Expr::Identifier(field))) => Some(field.value.clone()),
             _ => namer.name(expr),
