@@ -330,16 +330,6 @@ fn special(
                 _ => f::btrim(vec![value, trim]),
             }
         }
-        // Spark's logarithms are null, not -inf or NaN, outside their domain.
-        "ln" | "log10" | "log2" if args.len() == 1 => {
-            let value = args[0].clone();
-            let log = match name {
-                "ln" => f::ln(value.clone()),
-                "log10" => f::log10(value.clone()),
-                _ => f::log2(value.clone()),
-            };
-            null_unless(value.gt(lit(0)), log)
-        }
         // The number of top-level elements, an int (DataFusion's cardinality counts nested
         // arrays' elements too).
         "array_size" => Expr::Cast(Cast::new(
@@ -556,14 +546,6 @@ fn special(
                 DataType::Int64,
             ))
         }
-        "log" if args.len() == 2 => null_unless(
-            args[0].clone().gt(lit(0)).and(args[1].clone().gt(lit(0))),
-            f::log(args[0].clone(), args[1].clone()),
-        ),
-        "log" => {
-            let value = single(name, &args)?;
-            null_unless(value.clone().gt(lit(0)), f::ln(value))
-        }
         "struct" | "named_struct" if name == "struct" => {
             let mut fields = Vec::new();
             for (i, arg) in args.iter().enumerate() {
@@ -596,15 +578,6 @@ fn special(
         }
         _ => return Ok(None),
     }))
-}
-
-/// `value` where `condition` holds, null elsewhere.
-fn null_unless(condition: Expr, value: Expr) -> Expr {
-    Expr::Case(Case::new(
-        None,
-        vec![(Box::new(condition), Box::new(value))],
-        None,
-    ))
 }
 
 /// `count(DISTINCT a, b, …)`: Spark counts the distinct rows in which no value is null.

@@ -1,7 +1,7 @@
 //! `df.show()`: the table Spark prints, computed on the server as Spark does.
 
 use datafusion::arrow::array::{Array, AsArray, RecordBatch};
-use datafusion::arrow::datatypes::DataType;
+use datafusion::arrow::datatypes::{DataType, Float32Type, Float64Type};
 use datafusion::arrow::util::display::{ArrayFormatter, FormatOptions};
 use datafusion::logical_expr::{LogicalPlan, LogicalPlanBuilder};
 use futures::TryStreamExt;
@@ -135,6 +135,13 @@ fn spark_cell(
                 .collect::<ConnectResult<Vec<_>>>()?;
             Ok(format!("{{{}}}", pairs.join(", ")))
         }
+        // Spark shows floating point numbers as Java writes them: `1.0E10`, `Infinity`.
+        DataType::Float64 => Ok(ember_functions::double_text(
+            array.as_primitive::<Float64Type>().value(row),
+        )),
+        DataType::Float32 => Ok(ember_functions::float_text(
+            array.as_primitive::<Float32Type>().value(row),
+        )),
         DataType::Time32(_) | DataType::Time64(_) | DataType::Timestamp(_, _) => Ok(trim_fraction(
             ArrayFormatter::try_new(array, options)?
                 .value(row)

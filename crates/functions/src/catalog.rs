@@ -16,10 +16,10 @@ use datafusion::logical_expr::{AggregateUDF, HigherOrderUDF, ScalarUDF, WindowUD
 use crate::implicit_cast::{SPARK_IMPLICIT_CASTS, with_implicit_casts};
 use crate::{
     aggregates, array, array_nulls, bitmap, csv_convert, date_format, date_pattern, datetime,
-    element_at, higher_order, json, json_convert, listagg, make_timestamp, map, months_between,
-    number_format, partition_id, raise_error, random, regex, reverse, scaled_rounding, shorthand,
-    sketch, spark_hash, string_predicates, text, time_of_day, timestamp_units, try_arithmetic,
-    types, variant, variant_schema, xpath, zone_shift,
+    element_at, higher_order, java_math, json, json_convert, listagg, make_timestamp, map,
+    months_between, number_format, partition_id, raise_error, random, regex, reverse,
+    scaled_rounding, shorthand, sketch, spark_hash, string_predicates, text, time_of_day,
+    timestamp_units, try_arithmetic, types, variant, variant_schema, xpath, zone_shift,
 };
 
 /// `datafusion-spark` functions Ember does not take: Ember's own analyzer rule gives `avg` and
@@ -169,6 +169,7 @@ static CATALOG: LazyLock<Catalog> = LazyLock::new(|| {
         .chain(zone_shift::functions())
         .chain(timestamp_units::functions())
         .chain(variant::functions())
+        .chain(java_math::functions())
     {
         origins.insert(f.name().to_string(), Origin::Ember);
         scalar.insert(f.name().to_string(), f);

@@ -25,6 +25,7 @@ mod element_at;
 mod higher_order;
 mod implicit_cast;
 mod inferred_schema;
+mod java_math;
 mod java_text;
 mod json;
 mod json_convert;

@@ -336,59 +336,9 @@ fn concatenated_map_type(types: &[DataType]) -> Result<DataType> {
     }
 }
 
-/// Spark's logarithms are NULL where the logarithm is undefined (a non-positive argument or
-/// base); DataFusion's are NaN or -inf there.
-fn logarithms() -> Vec<Arc<ScalarUDF>> {
-    use datafusion::functions::expr_fn::{ln, log2, log10};
-    use datafusion::logical_expr::when;
-    fn double(_: &[DataType]) -> Result<DataType> {
-        Ok(DataType::Float64)
-    }
-    fn defined(value: Expr, above: f64, log: Expr) -> Result<Expr> {
-        when(value.gt(lit(above)), log).end()
-    }
-    fn float(e: Expr) -> Expr {
-        cast(e, DataType::Float64)
-    }
-    let one_argument = || Signature::any(1, Volatility::Immutable);
-    vec![
-        shorthand("ln", &[], one_argument(), double, |args, _| {
-            let [x] = one("ln", args)?;
-            defined(float(x.clone()), 0.0, ln(float(x)))
-        }),
-        shorthand("log10", &[], one_argument(), double, |args, _| {
-            let [x] = one("log10", args)?;
-            defined(float(x.clone()), 0.0, log10(float(x)))
-        }),
-        shorthand("log2", &[], one_argument(), double, |args, _| {
-            let [x] = one("log2", args)?;
-            defined(float(x.clone()), 0.0, log2(float(x)))
-        }),
-        shorthand(
-            "log",
-            &[],
-            arities(TypeSignature::Any, &[1, 2], Volatility::Immutable),
-            double,
-            |args, _| match <[Expr; 2]>::try_from(args) {
-                Ok([base, x]) => when(
-                    float(base.clone())
-                        .gt(lit(0.0))
-                        .and(float(x.clone()).gt(lit(0.0))),
-                    ln(float(x)) / ln(float(base)),
-                )
-                .end(),
-                Err(args) => {
-                    let [x] = one("log", args)?;
-                    defined(float(x.clone()), 0.0, ln(float(x)))
-                }
-            },
-        ),
-    ]
-}
-
 /// Spark's collection and string functions that are expressions over DataFusion's.
 fn collection_and_string_functions() -> Vec<Arc<ScalarUDF>> {
-    use datafusion::functions::expr_fn::{ln, to_char};
+    use datafusion::functions::expr_fn::to_char;
     use datafusion::functions_nested::expr_fn::{array_element, array_has, gen_series, map_keys};
     vec![
         shorthand(
@@ -429,17 +379,6 @@ fn collection_and_string_functions() -> Vec<Arc<ScalarUDF>> {
             arities(TypeSignature::String, &[1, 2], Volatility::Immutable),
             binary,
             |args, _| to_binary(args, "try_to_binary"),
-        ),
-        shorthand(
-            "log1p",
-            &[],
-            Signature::uniform(1, vec![DataType::Float64], Volatility::Immutable),
-            |_| Ok(DataType::Float64),
-            |args, _| {
-                // NULL at or below -1, where the logarithm is undefined, as Spark.
-                let [a] = one("log1p", args)?;
-                datafusion::logical_expr::when(a.clone().gt(lit(-1.0)), ln(lit(1.0) + a)).end()
-            },
         ),
         shorthand(
             "locate",
@@ -855,7 +794,6 @@ pub fn functions() -> Vec<Arc<ScalarUDF>> {
             |_, info| Ok(config_literal(session_zone(info))),
         ),
     ];
-    all.extend(logarithms());
     all.extend(epoch_functions());
     all.extend(collection_and_string_functions());
     all.extend(cast_functions());

@@ -10,13 +10,25 @@ use datafusion::logical_expr::expr_rewriter::NamePreserver;
 use datafusion::logical_expr::{Expr, LogicalPlan};
 use datafusion::scalar::ScalarValue;
 
+use crate::values_types::spark_values_types;
+
 /// `plan` with its integer literals typed as Spark types them.
 pub fn spark_integer_literals(plan: LogicalPlan) -> Result<LogicalPlan> {
+    // An INSERT's VALUES take the table's column types.
+    if matches!(plan, LogicalPlan::Dml(_)) {
+        return Ok(plan);
+    }
+    // Once a VALUES table is retyped, the nodes above it carry stale schemas.
+    let mut retyped_below = false;
     plan.transform_up_with_subqueries(|node| {
-        // LIMIT and OFFSET take their counts as they are. A VALUES table keeps its column
-        // types (its schema is fixed when planned, NULLs included).
-        if matches!(node, LogicalPlan::Limit(_) | LogicalPlan::Values(_)) {
+        // LIMIT and OFFSET take their counts as they are.
+        if matches!(node, LogicalPlan::Limit(_)) {
             return Ok(Transformed::no(node));
+        }
+        if let LogicalPlan::Values(values) = node {
+            let retyped = spark_values_types(values)?;
+            retyped_below |= retyped.transformed;
+            return Ok(retyped);
         }
         // Parents refer to an aggregate's or a window's results by name: names stay.
         let names = NamePreserver::new(&node);
@@ -25,7 +37,7 @@ pub fn spark_integer_literals(plan: LogicalPlan) -> Result<LogicalPlan> {
             e.transform_down(narrow)
                 .map(|t| t.update_data(|e| name.restore(e)))
         })?;
-        if rewritten.transformed {
+        if rewritten.transformed || retyped_below {
             rewritten.map_data(|node| node.recompute_schema())
         } else {
             Ok(rewritten)

@@ -15,6 +15,7 @@ mod set_values;
 mod spark_sql;
 mod tables;
 mod typed_literals;
+mod values_types;
 
 pub use databases::{
     DEFAULT_CATALOG, DEFAULT_DATABASE, create_database, database_exists, database_names,

@@ -1,7 +1,7 @@
 //! Spark's semantics in SQL where DataFusion's defaults differ, through an Ember session.
 
 use arrow::array::{Array, AsArray};
-use arrow::datatypes::{DataType, Int64Type};
+use arrow::datatypes::{DataType, Int32Type, Int64Type};
 use ember_config::EmberConf;
 use ember_sql::EmberSession;
 
@@ -26,7 +26,8 @@ async fn decimals_widened_by_sparks_rules_still_compare() {
 #[tokio::test]
 async fn order_by_puts_nulls_first_ascending_and_last_descending() {
     let first = |batches: &[arrow::array::RecordBatch]| {
-        let column = batches[0].column(0).as_primitive::<Int64Type>();
+        // Spark types the integer literals of a VALUES table INT.
+        let column = batches[0].column(0).as_primitive::<Int32Type>();
         (0..column.len())
             .map(|i| column.is_valid(i).then(|| column.value(i)))
             .collect::<Vec<_>>()
