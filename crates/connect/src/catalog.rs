@@ -1,12 +1,10 @@
 //! `spark.catalog`: tables and temporary views, and the tables `saveAsTable` makes, which
 //! every session of the server sees (temporary views stay in the session that made them).
 
-use std::collections::BTreeMap;
-use std::sync::{Arc, RwLock};
+use std::sync::Arc;
 
 use datafusion::arrow::array::{ArrayRef, BooleanArray, RecordBatch, StringArray};
 use datafusion::arrow::datatypes::{DataType, Field, Schema};
-use datafusion::catalog::TableProvider;
 use datafusion::logical_expr::LogicalPlan;
 use datafusion::prelude::SessionContext;
 use spark_connect_proto::Catalog;
@@ -18,39 +16,6 @@ use crate::types;
 
 const CATALOG: &str = ember_sql::DEFAULT_CATALOG;
 const DATABASE: &str = ember_sql::DEFAULT_DATABASE;
-
-/// Tables saved with `saveAsTable`, shared by every session of a server.
-#[derive(Default)]
-pub struct SharedTables {
-    tables: RwLock<BTreeMap<String, Arc<dyn TableProvider>>>,
-}
-
-impl SharedTables {
-    pub fn insert(&self, name: &str, table: Arc<dyn TableProvider>) {
-        self.tables
-            .write()
-            .unwrap_or_else(|p| p.into_inner())
-            .insert(name.to_lowercase(), table);
-    }
-
-    pub fn contains(&self, name: &str) -> bool {
-        self.tables
-            .read()
-            .unwrap_or_else(|p| p.into_inner())
-            .contains_key(&name.to_lowercase())
-    }
-
-    /// Makes the saved tables visible in a session (a new one, or after a save).
-    pub fn register_in(&self, ctx: &SessionContext) -> ConnectResult<()> {
-        let tables = self.tables.read().unwrap_or_else(|p| p.into_inner());
-        for (name, table) in tables.iter() {
-            if !ctx.table_exist(name.as_str())? {
-                ctx.register_table(name.as_str(), table.clone())?;
-            }
-        }
-        Ok(())
-    }
-}
 
 fn strings(values: Vec<Option<String>>) -> ArrayRef {
     Arc::new(StringArray::from(values))
@@ -251,22 +216,34 @@ pub async fn plan(planner: &Planner, catalog: &Catalog) -> ConnectResult<Logical
         }
         CatType::IsCached(cached) => {
             require_table(ctx, &cached.table_name)?;
-            one_bool("cached", false)
+            one_bool(
+                "cached",
+                ember_sql::is_cached(ctx, &bare(&cached.table_name))?,
+            )
         }
-        // Ember keeps no cache: caching a table that exists is accepted and changes nothing.
         CatType::CacheTable(cache) => {
             require_table(ctx, &cache.table_name)?;
+            ember_sql::cache_table(ctx, &bare(&cache.table_name)).await?;
             one_bool("ok", true)
         }
         CatType::UncacheTable(uncache) => {
             require_table(ctx, &uncache.table_name)?;
+            ember_sql::uncache_table(ctx, &bare(&uncache.table_name))?;
             one_bool("ok", true)
         }
         CatType::RefreshTable(refresh) => {
             require_table(ctx, &refresh.table_name)?;
+            ember_sql::refresh_table(ctx, &bare(&refresh.table_name)).await?;
             one_bool("ok", true)
         }
-        CatType::ClearCache(_) | CatType::RefreshByPath(_) => one_bool("ok", true),
+        CatType::RefreshByPath(refresh) => {
+            ember_sql::refresh_by_path(ctx, &refresh.path).await?;
+            one_bool("ok", true)
+        }
+        CatType::ClearCache(_) => {
+            ember_sql::clear_cache(ctx)?;
+            one_bool("ok", true)
+        }
         CatType::FunctionExists(exists) => {
             let name = bare(&exists.function_name).to_lowercase();
             let state = &planner.state;

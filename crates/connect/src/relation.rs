@@ -27,13 +27,13 @@ use spark_connect_proto::relation::RelType;
 use spark_connect_proto::set_operation::SetOpType;
 use spark_connect_proto::{Expression, Relation};
 
-use crate::catalog::SharedTables;
 use crate::error::{ConnectResult, SparkError};
 use crate::expr::Scope;
 use crate::generator::{Generator, Generators};
 use crate::naming::spark_name;
 use crate::{literal, show, stat_functions, types};
 use ember_sql::PlanExecutor;
+use ember_sql::SharedTables;
 
 /// Plans the relations of one request.
 pub struct Planner {

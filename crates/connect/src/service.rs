@@ -21,10 +21,10 @@ use spark_connect_proto::plan::OpType;
 use spark_connect_proto::relation::RelType;
 use tonic::{Request, Response, Status, Streaming};
 
-use crate::catalog::SharedTables;
 use crate::error::{ConnectResult, SparkError};
 use crate::session::{ConnectSession, Operation};
 use crate::types;
+use ember_sql::SharedTables;
 
 /// The Spark version Ember answers `spark.version` with: the protocol it speaks.
 pub const SPARK_VERSION: &str = "4.2.0";

@@ -10,10 +10,10 @@ use ember_sql::{EmberSession, PlanExecutor};
 use spark_connect_proto::ExecutePlanResponse;
 use tokio::sync::Notify;
 
-use crate::catalog::SharedTables;
 use crate::conf;
 use crate::error::{ConnectResult, SparkClass, SparkError};
 use crate::relation::Planner;
+use ember_sql::SharedTables;
 
 pub struct ConnectSession {
     pub id: String,
@@ -45,7 +45,7 @@ impl ConnectSession {
         let executor = ember.executor();
         let warehouse = ember.warehouse();
         let initial_conf = ember.conf().clone();
-        tables.register_in(executor.context())?;
+        ember.share_tables(tables.clone())?;
         Ok(ConnectSession {
             warehouse,
             initial_conf,

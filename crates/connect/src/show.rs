@@ -199,25 +199,29 @@ fn grid(
                 .max(3)
         })
         .collect();
-    let line: String = widths
-        .iter()
-        .map(|w| format!("+{}", "-".repeat(*w)))
-        .collect::<String>()
-        + "+\n";
+    // Joined as Spark joins them, so a result without columns shows `++` and `||`.
+    let line = format!(
+        "+{}+\n",
+        widths
+            .iter()
+            .map(|w| "-".repeat(*w))
+            .collect::<Vec<_>>()
+            .join("+")
+    );
     let render = |cells: &[String]| {
-        cells
+        let cells: Vec<String> = cells
             .iter()
             .zip(&widths)
             .map(|(c, w)| {
-                let pad = w - c.chars().count();
+                let pad = " ".repeat(w - c.chars().count());
                 if truncate > 0 {
-                    format!("|{}{c}", " ".repeat(pad))
+                    format!("{pad}{c}")
                 } else {
-                    format!("|{c}{}", " ".repeat(pad))
+                    format!("{c}{pad}")
                 }
             })
-            .collect::<String>()
-            + "|\n"
+            .collect();
+        format!("|{}|\n", cells.join("|"))
     };
     let mut out = line.clone();
     out.push_str(&render(&header));

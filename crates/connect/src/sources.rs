@@ -4,7 +4,8 @@
 use std::collections::HashMap;
 
 use datafusion::arrow::datatypes::{DataType, Field, Schema};
-use datafusion::logical_expr::{Expr, LogicalPlan, LogicalPlanBuilder};
+use datafusion::functions::expr_fn::nullif;
+use datafusion::logical_expr::{Expr, LogicalPlan, LogicalPlanBuilder, TryCast, lit};
 use datafusion::prelude::{CsvReadOptions, JsonReadOptions, ParquetReadOptions};
 use spark_connect_proto::read::DataSource;
 
@@ -91,7 +92,12 @@ pub async fn read(planner: &Planner, source: &DataSource) -> ConnectResult<Logic
         }
         "text" => {
             let ext = extension(&paths, ".txt");
-            let schema = Schema::new(vec![Field::new("value", DataType::Utf8, true)]);
+            // One string column, `value` unless a schema names it.
+            let name = match &schema {
+                Some(given) if given.fields().len() == 1 => given.field(0).name().clone(),
+                _ => "value".to_string(),
+            };
+            let schema = Schema::new(vec![Field::new(name, DataType::Utf8, true)]);
             let options = CsvReadOptions::new()
                 .has_header(false)
                 .delimiter(b'\x1f')
@@ -193,9 +199,35 @@ async fn read_csv(
             ))
         }
     };
-    let frame = match &schema {
-        Some(schema) => ctx.read_csv(paths.to_vec(), base().schema(schema)).await?,
-        None => ctx.read_csv(paths.to_vec(), base()).await?,
+    let null_value = option(options, "nullValue");
+    let frame = match (&schema, null_value) {
+        // A field that is exactly `nullValue` reads as NULL: the file is read as text, the
+        // marker made NULL, and the text then cast to the schema's types (DataFusion's CSV
+        // reader takes no null marker).
+        (Some(schema), Some(marker)) => {
+            let text = Schema::new(
+                schema
+                    .fields()
+                    .iter()
+                    .map(|f| Field::new(f.name(), DataType::Utf8, true))
+                    .collect::<Vec<_>>(),
+            );
+            let frame = ctx.read_csv(paths.to_vec(), base().schema(&text)).await?;
+            let columns = frame
+                .schema()
+                .columns()
+                .into_iter()
+                .zip(schema.fields())
+                .map(|(c, f)| {
+                    let value = nullif(Expr::Column(c), lit(marker));
+                    Expr::TryCast(TryCast::new(Box::new(value), f.data_type().clone()))
+                        .alias(f.name())
+                })
+                .collect::<Vec<_>>();
+            frame.select(columns)?
+        }
+        (Some(schema), None) => ctx.read_csv(paths.to_vec(), base().schema(schema)).await?,
+        (None, _) => ctx.read_csv(paths.to_vec(), base()).await?,
     };
     let plan = frame.into_unoptimized_plan();
     if header {

@@ -1,9 +1,11 @@
-//! `df.write`: Parquet, CSV and JSON to a path or a saved table, with Spark's save modes and
+//! `df.write`: Parquet, CSV, JSON and text to a path or a saved table, with Spark's save modes and
 //! `partitionBy`. A failed write leaves nothing where the data would have gone.
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
+use datafusion::arrow::datatypes::DataType;
+use datafusion::common::parsers::CsvQuoteStyle;
 use datafusion::dataframe::{DataFrame, DataFrameWriteOptions};
 use datafusion::datasource::file_format::parquet::ParquetFormat;
 use datafusion::datasource::listing::{
@@ -150,26 +152,86 @@ async fn write_files(
     let options = DataFrameWriteOptions::new()
         .with_single_file_output(false)
         .with_partition_by(write.partitioning_columns.clone());
-    let header = write
-        .options
-        .iter()
-        .find(|(k, _)| k.eq_ignore_ascii_case("header"))
-        .is_some_and(|(_, v)| v.eq_ignore_ascii_case("true"));
+    let option = |key: &str| {
+        write
+            .options
+            .iter()
+            .find(|(k, _)| k.eq_ignore_ascii_case(key))
+            .map(|(_, v)| v.as_str())
+    };
+    let byte = |keys: &[&str]| {
+        keys.iter()
+            .find_map(|k| option(k))
+            .and_then(|v| v.bytes().next())
+    };
     match format {
         "parquet" => {
             frame.write_parquet(&url, options, None).await?;
         }
         "csv" => {
-            let csv = datafusion::config::CsvOptions::default().with_has_header(header);
+            let mut csv = datafusion::config::CsvOptions::default()
+                .with_has_header(option("header").is_some_and(|v| v.eq_ignore_ascii_case("true")));
+            if let Some(delimiter) = byte(&["sep", "delimiter"]) {
+                csv = csv.with_delimiter(delimiter);
+            }
+            if let Some(quote) = byte(&["quote"]) {
+                csv = csv.with_quote(quote);
+            }
+            if let Some(escape) = byte(&["escape"]) {
+                csv = csv.with_escape(Some(escape));
+            }
+            // Spark writes a NULL as its `nullValue`, empty by default.
+            csv.null_value = option("nullValue").map(str::to_string);
             frame.write_csv(&url, options, Some(csv)).await?;
         }
         "json" => {
             frame.write_json(&url, options, None).await?;
         }
+        "text" => write_text(frame, &url, options, dir).await?,
         other => {
             return Err(SparkError::unsupported(format!(
-                "writing `{other}` (Ember writes parquet, csv and json)"
+                "writing `{other}` (Ember writes parquet, csv, json and text)"
             )));
+        }
+    }
+    Ok(())
+}
+
+/// Spark's text source: one line per row of a single string column, written as it is.
+async fn write_text(
+    frame: DataFrame,
+    url: &str,
+    options: DataFrameWriteOptions,
+    dir: &Path,
+) -> ConnectResult<()> {
+    let fields = frame.schema().fields();
+    if fields.len() != 1
+        || !matches!(
+            fields[0].data_type(),
+            DataType::Utf8 | DataType::LargeUtf8 | DataType::Utf8View
+        )
+    {
+        let types: Vec<String> = fields
+            .iter()
+            .map(|f| ember_functions::spark_sql_type_name(f.data_type()))
+            .collect();
+        return Err(SparkError::analysis(
+            "UNSUPPORTED_DATA_TYPE_FOR_DATASOURCE",
+            format!(
+                "[UNSUPPORTED_DATA_TYPE_FOR_DATASOURCE] The text data source writes a single STRING column, not ({}).",
+                types.join(", ")
+            ),
+        ));
+    }
+    let mut csv = datafusion::config::CsvOptions::default()
+        .with_has_header(false)
+        .with_quote_style(CsvQuoteStyle::Never);
+    csv.null_value = Some(String::new());
+    frame.write_csv(url, options, Some(csv)).await?;
+    // Text files are `.txt`, which is what Ember's text reader lists in a directory.
+    for file in walk(dir) {
+        if file.extension().is_some_and(|e| e == "csv") {
+            std::fs::rename(&file, file.with_extension("txt")).map_err(|e| io_error(dir, e))?;
         }
     }
     Ok(())
@@ -253,7 +315,6 @@ async fn save_table(
         .infer_schema(&state)
         .await?;
     let table = Arc::new(ListingTable::try_new(config)?);
-    session.tables.insert(&name, table.clone());
     ctx.deregister_table(name.as_str())?;
     ctx.register_table(name.as_str(), table)?;
     Ok(())

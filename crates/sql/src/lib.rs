@@ -12,7 +12,9 @@ mod object_stores;
 mod output;
 mod session;
 mod set_values;
+mod shared_tables;
 mod spark_sql;
+mod table_cache;
 mod tables;
 mod typed_literals;
 mod values_types;
@@ -25,6 +27,10 @@ pub use error::SqlError;
 pub use integer_literals::spark_integer_literals;
 pub use output::{FileFormat, PendingOutput, PrintFormat, ResultPrinter, write_stream_to_file};
 pub use session::{EmberSession, Outcome, PlanExecutor, Script, StatementKind};
+pub use shared_tables::SharedTables;
 pub use spark_sql::{drop_table, managed_directory, rewrite_spark_sql, truncate_table};
+pub use table_cache::{
+    cache_table, clear_cache, is_cached, refresh_by_path, refresh_table, uncache_table,
+};
 pub use tables::{TableFormat, TableSpec};
 pub use typed_literals::rewrite_typed_literals;

@@ -26,6 +26,7 @@ use futures::TryStreamExt;
 
 use crate::databases;
 use crate::object_stores::ensure_readable;
+use crate::shared_tables::{SessionSchema, SharedTables};
 use crate::spark_sql;
 use crate::{SqlError, TableFormat, TableSpec};
 
@@ -179,11 +180,14 @@ impl EmberSession {
         ember_functions::register_spark_functions(&mut ctx)?;
         ctx.add_analyzer_rule(Arc::new(ember_functions::SparkNumericRule));
         ember_functions::configure_functions(&ctx);
-        Ok(EmberSession {
+        let session = EmberSession {
             ctx,
             conf,
             runner: None,
-        })
+        };
+        // Its own tables until a server shares its tables with it.
+        session.share_tables(Arc::new(SharedTables::default()))?;
+        Ok(session)
     }
 
     /// Sets one of DataFusion's options for this session.
@@ -210,6 +214,24 @@ impl EmberSession {
 
     pub fn context(&self) -> &SessionContext {
         &self.ctx
+    }
+
+    /// Makes this session's default database hold `shared`'s tables beside its own views, so
+    /// every session given the same tables sees the tables any of them saves or drops. Call
+    /// it before the session registers anything.
+    pub fn share_tables(&self, shared: Arc<SharedTables>) -> Result<(), SqlError> {
+        let options = self.ctx.state().config().options().catalog.clone();
+        let catalog = self.ctx.catalog(&options.default_catalog).ok_or_else(|| {
+            SqlError::Query(format!(
+                "the session has no catalog `{}`",
+                options.default_catalog
+            ))
+        })?;
+        catalog.register_schema(
+            &options.default_schema,
+            Arc::new(SessionSchema::new(shared)),
+        )?;
+        Ok(())
     }
 
     pub fn conf(&self) -> &EmberConf {
@@ -337,6 +359,50 @@ impl EmberSession {
         Ok(true)
     }
 
+    /// Runs `CACHE TABLE name [AS query]` and `UNCACHE TABLE [IF EXISTS] name` on the
+    /// session's table cache (see [`crate::table_cache`]); false for any other statement.
+    async fn cache_statement(&self, statement: &Statement) -> Result<bool, SqlError> {
+        let Statement::Statement(ast) = statement else {
+            return Ok(false);
+        };
+        match ast.as_ref() {
+            AstStatement::Cache {
+                table_name, query, ..
+            } => {
+                let name = table_name.to_string();
+                if let Some(query) = query {
+                    // `CACHE TABLE name AS SELECT …` caches a temporary view of the query.
+                    let plan = self
+                        .ctx
+                        .state()
+                        .statement_to_plan(Statement::Statement(Box::new(AstStatement::Query(
+                            query.clone(),
+                        ))))
+                        .await?;
+                    let plan = crate::spark_integer_literals(plan)?;
+                    let view = datafusion::datasource::ViewTable::new(plan, None);
+                    self.ctx.deregister_table(name.as_str())?;
+                    self.ctx.register_table(name.as_str(), Arc::new(view))?;
+                }
+                crate::cache_table(&self.ctx, &name).await?;
+            }
+            AstStatement::UNCache {
+                table_name,
+                if_exists,
+            } => {
+                let name = table_name.to_string();
+                if !*if_exists && !self.ctx.table_exist(name.as_str())? {
+                    return Err(SqlError::Query(format!(
+                        "[TABLE_OR_VIEW_NOT_FOUND] The table or view `{name}` cannot be found. Verify the spelling and correctness of the schema and catalog."
+                    )));
+                }
+                crate::uncache_table(&self.ctx, &name)?;
+            }
+            _ => return Ok(false),
+        }
+        Ok(true)
+    }
+
     /// The directories of the managed tables a `DROP TABLE` drops.
     async fn managed_directories(&self, statement: &Statement) -> Vec<PathBuf> {
         let Statement::Statement(ast) = statement else {
@@ -366,7 +432,7 @@ impl EmberSession {
     pub async fn execute(&mut self, statement: Statement) -> Result<Outcome, SqlError> {
         let kind = StatementKind::of(&statement);
         tracing::debug!(%statement, "planning");
-        if self.database_statement(&statement)? {
+        if self.database_statement(&statement)? || self.cache_statement(&statement).await? {
             return Ok(Outcome::Done);
         }
         let dropped = self.managed_directories(&statement).await;

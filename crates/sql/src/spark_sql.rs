@@ -241,9 +241,9 @@ pub fn managed_table(
         return Ok(None);
     };
     let format = format.value.to_ascii_uppercase();
-    if !matches!(format.as_str(), "PARQUET" | "CSV" | "JSON") {
+    if !matches!(format.as_str(), "PARQUET" | "CSV" | "JSON" | "TEXT") {
         return Err(SqlError::Unsupported(format!(
-            "tables `USING {}`: Ember's tables are parquet, csv or json",
+            "tables `USING {}`: Ember's tables are parquet, csv, json or text",
             format.to_lowercase()
         )));
     }
@@ -270,14 +270,22 @@ pub fn managed_table(
         _ => Vec::new(),
     };
     let target = format!("{}/", location.display());
-    let options = if format == "CSV" {
+    let option =
+        |key: &str, value: &str| (key.to_string(), Value::SingleQuotedString(value.into()));
+    let (format, options) = match format.as_str() {
         // Spark's csv tables have no header line.
-        vec![(
-            "format.has_header".to_string(),
-            Value::SingleQuotedString("false".into()),
-        )]
-    } else {
-        Vec::new()
+        "CSV" => (format, vec![option("format.has_header", "false")]),
+        // A text table is one string column, a line per row: CSV with a delimiter and a
+        // quote that text does not hold.
+        "TEXT" => (
+            "CSV".to_string(),
+            vec![
+                option("format.has_header", "false"),
+                option("format.delimiter", "\u{1f}"),
+                option("format.quote", "\u{1e}"),
+            ],
+        ),
+        _ => (format, Vec::new()),
     };
     let mut statements = Vec::new();
     if let Some(query) = &create.query {
